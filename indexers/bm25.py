@@ -1,0 +1,134 @@
+"""Lexical retrieval: BM25 (Lucene variant) over stemmed, stopword-free tokens, via bm25s."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.tokenization import Tokenizer
+from typing_extensions import Self
+
+from indexers.base import Index
+from rag.embed.base import Embedder
+from rag.errors import IndexFormatError
+from rag.types import Hit, Passage
+
+logger = logging.getLogger(__name__)
+
+
+def _tokenizer() -> Tokenizer:
+    """An English tokenizer: lower-case words, stopwords removed, Snowball stems."""
+    return Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord)
+
+
+class BM25Index(Index):
+    """BM25 over passage title and text.
+
+    Costs: `add` tokenizes only the new passages, then re-scores the corpus matrix
+    (bm25s indexes are static; re-scoring is a sparse count, seconds per million passages).
+    `delete` drops rows and re-scores the same way.
+    """
+
+    kind: ClassVar[str] = "bm25"
+
+    def __init__(self) -> None:
+        """Create an empty index."""
+        self._tokenizer = _tokenizer()
+        self._pids: list[str] = []
+        self._tokens: list[list[int]] = []
+        self._bm25: bm25s.BM25 | None = None
+
+    def _reindex(self) -> None:
+        """Recompute BM25 scores for the current token lists."""
+        self._bm25 = None
+        if self._pids:
+            self._bm25 = bm25s.BM25()
+            vocab = self._tokenizer.get_vocab_dict()
+            self._bm25.index((self._tokens, vocab), show_progress=False)
+
+    def add(self, passages: Sequence[Passage]) -> None:
+        """Tokenize and add passages not yet indexed."""
+        known = set(self._pids)
+        fresh = list({p.id: p for p in passages if p.id not in known}.values())
+        if not fresh:
+            return
+        tokens = self._tokenizer.tokenize(
+            [p.embedding_text for p in fresh], update_vocab=True, show_progress=False
+        )
+        self._pids.extend(p.id for p in fresh)
+        self._tokens.extend(tokens)  # type: ignore[arg-type]
+        self._reindex()
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove passages by id."""
+        gone = set(ids)
+        keep = [i for i, pid in enumerate(self._pids) if pid not in gone]
+        if len(keep) == len(self._pids):
+            return
+        self._pids = [self._pids[i] for i in keep]
+        self._tokens = [self._tokens[i] for i in keep]
+        self._reindex()
+
+    def _query_tokens(self, query: str) -> list[int]:
+        """Token ids of the query words that occur in the corpus vocabulary."""
+        vocab = self._tokenizer.get_vocab_dict()
+        words = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="string", show_progress=False
+        )[0]
+        return [vocab[w] for w in words if w in vocab and w != ""]
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """Return up to k passages by BM25 score; passages sharing no term are not returned."""
+        if self._bm25 is None:
+            return []
+        query_ids = self._query_tokens(query)
+        if not query_ids:
+            return []
+        scores = self._bm25.get_scores(query_ids)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [
+            Hit(passage_id=self._pids[i], score=float(scores[i]), retriever=self.kind)
+            for i in top
+            if scores[i] > 0
+        ]
+
+    def ids(self) -> set[str]:
+        """The passage ids held."""
+        return set(self._pids)
+
+    def save(self, directory: Path) -> None:
+        """Write bm25s' matrices and vocabulary, the passage ids and the token lists."""
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "passage_ids.json").write_text(json.dumps(self._pids))
+        lengths = np.array([len(t) for t in self._tokens], dtype=np.int64)
+        flat = np.fromiter((t for row in self._tokens for t in row), dtype=np.int32)
+        np.save(directory / "token_lengths.npy", lengths)
+        np.save(directory / "tokens.npy", flat)
+        self._tokenizer.save_vocab(str(directory))
+        if self._bm25 is not None:
+            self._bm25.save(str(directory / "bm25s"), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder | None = None) -> Self:
+        """Open a saved BM25 index (the embedder is not used)."""
+        self = cls()
+        try:
+            self._pids = json.loads((directory / "passage_ids.json").read_text())
+            lengths = np.load(directory / "token_lengths.npy")
+            flat = np.load(directory / "tokens.npy")
+            self._tokenizer.load_vocab(str(directory))
+            if self._pids:
+                self._bm25 = bm25s.BM25.load(str(directory / "bm25s"), show_progress=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexFormatError(f"{directory}: unreadable BM25 index ({exc})") from exc
+        if len(lengths) != len(self._pids):
+            raise IndexFormatError(f"{directory}: {len(lengths)} token lists for {len(self._pids)} ids")
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        self._tokens = [flat[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return self

@@ -1,0 +1,205 @@
+"""Building and updating an index dir from files: read, chunk, embed, index, swap in atomically."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from indexers.base import Index
+from indexers.registry import DEFAULT_KINDS, INDEX_KINDS, new_index
+from indexers.vector import VectorIndex
+from rag.atomic import recover, replace_directory
+from rag.embed import make_embedder
+from rag.embed.base import Embedder
+from rag.errors import IndexFormatError, InputError
+from rag.ingest import SourceFile, chunk_documents, discover_sources, read_source
+from rag.manifest import MANIFEST, EmbedderInfo, Manifest, read_manifest, write_manifest
+from rag.settings import Settings
+from rag.store import PassageStore
+from rag.types import Passage
+from rag.version import memrag_version
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts, skipped files and seconds per stage."""
+
+    out: Path
+    passages: int = 0
+    added: int = 0
+    removed: int = 0
+    sources_read: int = 0
+    sources_unchanged: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    seconds: float = 0.0
+
+
+def _previous(out: Path) -> Manifest | None:
+    """The manifest of the index already at `out`, refusing to overwrite anything else."""
+    recover(out)
+    if not out.exists():
+        return None
+    if (out / MANIFEST).exists():
+        return read_manifest(out)
+    if out.is_dir() and not any(out.iterdir()):
+        return None
+    raise IndexFormatError(f"{out}: exists and is not a memrag index; choose another --out")
+
+
+def _open_previous(
+    out: Path,
+    stage: Path,
+    manifest: Manifest | None,
+    embedder: Embedder,
+    settings: Settings,
+    kinds: Sequence[str],
+) -> tuple[PassageStore, dict[str, Index]]:
+    """Copy the previous store into the staging dir and load the previous indexes."""
+    target = stage / PassageStore.FILENAME
+    if manifest is None:
+        return PassageStore(target), {k: new_index(k, embedder, settings) for k in kinds}
+    old = PassageStore(out / PassageStore.FILENAME)
+    store = old.copy_to(target)
+    old.close()
+    indexes = {
+        k: INDEX_KINDS[k].load(out / k, embedder)
+        if k in manifest.indexes
+        else new_index(k, embedder, settings)
+        for k in kinds
+    }
+    return store, indexes
+
+
+def _read_changed(
+    sources: list[SourceFile], store: PassageStore, settings: Settings, report: BuildReport
+) -> tuple[list[Passage], set[str]]:
+    """Drop vanished or changed sources, read and chunk new or changed ones."""
+    current = {s.path: s for s in sources}
+    removed: set[str] = set()
+    for path, sha in store.sources().items():
+        if path not in current or current[path].sha256 != sha:
+            removed.update(store.remove_source(path))
+    fresh: list[Passage] = []
+    known = store.sources()
+    to_read = [s for s in sources if known.get(s.path) != s.sha256]
+    report.sources_unchanged = len(sources) - len(to_read)
+    for src in tqdm(to_read, desc="read", unit="file", disable=not settings.show_progress):
+        start = time.perf_counter()
+        try:
+            docs = read_source(src)
+        except InputError as exc:
+            logger.warning("skipped %s", exc)
+            report.skipped[src.path] = str(exc)
+            continue
+        report.stage_seconds["read"] += time.perf_counter() - start
+        start = time.perf_counter()
+        passages = chunk_documents(docs, settings.chunking)
+        report.stage_seconds["chunk"] += time.perf_counter() - start
+        new_ids = set(store.put_source(src.path, src.sha256, passages))
+        fresh.extend(p for p in passages if p.id in new_ids)
+        report.sources_read += 1
+    return fresh, removed - {p.id for p in fresh}
+
+
+def build_index(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    settings: Settings,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+) -> BuildReport:
+    """Index `paths` into `out`, updating an existing index in place of a full rebuild.
+
+    Only new or changed files are read and only new passages embedded; passages of files
+    that are gone are deleted. The new version is written beside `out` and swapped in at
+    the end, so a failed or killed build leaves the previous index intact, and the embedding
+    cache makes the next run resume where the killed one stopped.
+    """
+    started, out = time.perf_counter(), Path(out)
+    sources = discover_sources(paths)
+    manifest = _previous(out)
+    embedder = make_embedder(settings.embedder, settings.cache_dir)
+    if manifest is not None:
+        manifest.check_embedder(embedder.name, embedder.dim, out)
+    report = BuildReport(out=out)
+    with replace_directory(out) as stage:
+        store, indexes = _open_previous(out, stage, manifest, embedder, settings, kinds)
+        fresh, removed = _read_changed(sources, store, settings, report)
+        if len(store) == 0:
+            store.close()
+            raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
+        _update_indexes(indexes, fresh, removed, embedder, settings, report)
+        for kind, index in indexes.items():
+            index.save(stage / kind)
+        (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
+        report.passages, report.added, report.removed = len(store), len(fresh), len(removed)
+        report.seconds = time.perf_counter() - started
+        write_manifest(stage, _manifest(store, embedder, settings, list(indexes), report))
+        store.close()
+    return report
+
+
+def _update_indexes(
+    indexes: dict[str, Index],
+    fresh: list[Passage],
+    removed: set[str],
+    embedder: Embedder,
+    settings: Settings,
+    report: BuildReport,
+) -> None:
+    """Delete removed passages from every index and add the fresh ones (embedding once)."""
+    for index in indexes.values():
+        index.delete(removed)
+    for kind, index in indexes.items():
+        held = index.ids()
+        todo = [p for p in fresh if p.id not in held]
+        if isinstance(index, VectorIndex) and todo:
+            start = time.perf_counter()
+            vectors = embedder.embed(
+                [p.embedding_text for p in todo], show_progress=settings.show_progress
+            )
+            report.stage_seconds["embed"] += time.perf_counter() - start
+            start = time.perf_counter()
+            index.add_vectors([p.id for p in todo], vectors)
+        else:
+            start = time.perf_counter()
+            index.add(todo)
+        report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start
+
+
+def _manifest(
+    store: PassageStore,
+    embedder: Embedder,
+    settings: Settings,
+    kinds: list[str],
+    report: BuildReport,
+) -> Manifest:
+    """Describe the finished index."""
+    sources = store.sources()
+    return Manifest(
+        memrag_version=memrag_version(),
+        embedder=EmbedderInfo(name=embedder.name, dim=embedder.dim, variant=embedder.cache_key),
+        chunking=settings.chunking.model_dump(),
+        llm={"provider": settings.llm.provider, "model": settings.llm.model},
+        operators={"reader": "llm" if settings.llm.provider != "none" else "extractive"},
+        indexes=kinds,
+        counts={"passages": len(store), "sources": len(sources)},
+        build={
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(report.seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
+            "added": report.added,
+            "removed": report.removed,
+            "skipped": report.skipped,
+        },
+        sources=sources,
+    )

@@ -1,0 +1,1 @@
+"""Composable query pipelines: steps over a QueryState, presets, and the RagIndex handle."""

@@ -1,0 +1,7 @@
+"""Built-in steps; importing this package registers them by type name."""
+
+from pipelines.steps.fuse import FuseStep
+from pipelines.steps.generate import GenerateStep
+from pipelines.steps.retrieve import RetrieveStep
+
+__all__ = ["FuseStep", "GenerateStep", "RetrieveStep"]

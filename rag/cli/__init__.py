@@ -1,0 +1,16 @@
+"""The `rag` command line: demo, index, query, inspect."""
+
+from __future__ import annotations
+
+import sys
+
+from rag.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the `rag` console script."""
+    app(prog_name="rag")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The Typer application, global options, logging setup and error reporting."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from rag.errors import MemragError
+from rag.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="memrag: index documents into memory-inspired indexes and answer questions over them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliState:
+    """Options shared by every command."""
+
+    config: Path | None = None
+
+
+@app.callback()
+def _global_options(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", envvar="RAG_CONFIG",
+            help="Settings file (.toml or .yaml). RAG_* variables override it, flags override both.",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+) -> None:
+    """Configure logging and remember the settings file."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(message)s", datefmt="[%X]",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+    )  # fmt: skip
+    # Silence chatty third-party INFO logs (HTTP requests, model loading) unless debugging.
+    for name in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    CliState.config = config
+
+
+def settings_with(**overrides: Any) -> Settings:
+    """Resolve settings from the config file, environment, and non-None CLI flags."""
+    nested: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split("__")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return load_settings(CliState.config, nested)
+
+
+def reports_errors(func: F) -> F:
+    """Turn memrag errors into a one-line message and exit code 1; Ctrl-C into 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MemragError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted; the previous index is untouched")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _register_commands() -> None:
+    """Import the command modules, which attach themselves to `app`."""
+    from rag.cli import demo, index, inspect, query  # noqa: F401
+
+
+_register_commands()

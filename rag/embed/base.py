@@ -1,0 +1,30 @@
+"""The embedder contract: texts in, L2-normalized float32 vectors out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length vectors; implementations say how (local model, endpoint)."""
+
+    #: Model identity recorded in the index manifest; loading with another name is an error.
+    name: str
+    #: Vector dimension.
+    dim: int
+
+    @property
+    def cache_key(self) -> str:
+        """Identity of the exact numbers produced (model plus backend and precision)."""
+        return self.name
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Embed texts as a (len(texts), dim) float32 array of unit vectors, in input order."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query as a (dim,) unit vector."""
+        return self.embed([text])[0]

@@ -1,0 +1,133 @@
+"""Read one source file into Documents: llama-index readers for text, HTML and PDF; JSON records."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import tenacity
+from bs4 import BeautifulSoup
+from llama_index.core import Document as LlamaDocument
+from llama_index.core import SimpleDirectoryReader
+from llama_index.core.readers.base import BaseReader
+from llama_index.readers.file import FlatReader, PDFReader
+
+from rag.errors import InputError
+from rag.ingest.records import read_json, read_jsonl
+from rag.ingest.sources import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, SourceFile
+from rag.types import Document
+
+logger = logging.getLogger(__name__)
+
+_INVISIBLE_TAGS = ["head", "script", "style", "noscript", "template"]
+_BLOCK_TAGS = (
+    "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul"
+).split()
+# Keys FlatReader adds that repeat what file_metadata already says.
+_REDUNDANT_KEYS = frozenset({"filename", "extension"})
+_TITLE_KEY = "title"
+
+
+class HTMLTextReader(BaseReader):
+    """A llama-index reader for the visible text of an HTML page, its <title> kept in metadata."""
+
+    def load_data(
+        self, file: Path, extra_info: dict[str, Any] | None = None, **_: Any
+    ) -> list[LlamaDocument]:
+        """Parse the page with BeautifulSoup, dropping the head, scripts and styles."""
+        soup = BeautifulSoup(Path(file).read_bytes(), "html.parser")
+        title = soup.title.get_text(" ", strip=True) if soup.title else ""
+        for tag in soup.find_all(_INVISIBLE_TAGS):
+            tag.decompose()
+        # Without a break at block boundaries "<p>a</p><p>b</p>" would read as "ab".
+        for tag in soup.find_all(_BLOCK_TAGS):
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+        # Whitespace in HTML is layout, not content: collapse it within lines, drop blank lines.
+        lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
+        metadata = dict(extra_info or {})
+        if title:
+            metadata[_TITLE_KEY] = title
+        return [LlamaDocument(text="\n".join(line for line in lines if line), metadata=metadata)]
+
+
+def _file_metadata(path: str) -> dict[str, Any]:
+    """Metadata that depends only on the path, so re-reading a file gives identical passages."""
+    return {"file_name": Path(path).name, "file_path": path}
+
+
+def _extractors() -> dict[str, BaseReader]:
+    """The llama-index reader for each non-JSON extension."""
+    # FlatReader for .md too: the default MarkdownReader rewrites the text by headers,
+    # which would make character offsets point nowhere in the file.
+    plain, html = FlatReader(), HTMLTextReader()
+    readers: dict[str, BaseReader] = dict.fromkeys(TEXT_SUFFIXES, plain)
+    readers.update(dict.fromkeys(HTML_SUFFIXES, html))
+    readers.update(dict.fromkeys(PDF_SUFFIXES, PDFReader()))
+    return readers
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """Unwrap llama-index's 'Error loading file' and tenacity's RetryError to the real error."""
+    while True:
+        if isinstance(exc, tenacity.RetryError) and exc.last_attempt.failed:
+            inner = exc.last_attempt.exception()
+        else:
+            inner = exc.__cause__
+        if inner is None:
+            return exc
+        exc = inner
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line description of a read failure."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (invalid byte at offset {exc.start}); binary file?"
+    message = " ".join(str(exc).split()) or "no details"
+    return f"cannot read ({type(exc).__name__}: {message})"
+
+
+def _load(src: SourceFile) -> list[LlamaDocument]:
+    """Run SimpleDirectoryReader on one file, turning any reader failure into an InputError."""
+    reader = SimpleDirectoryReader(
+        input_files=[src.path],
+        file_extractor=_extractors(),
+        file_metadata=_file_metadata,
+        raise_on_error=True,
+    )
+    try:
+        return reader.load_data()
+    except ImportError:
+        raise
+    except Exception as exc:  # llama-index wraps every reader failure in a bare Exception
+        raise InputError(f"{src.path}: {_describe(_root_cause(exc))}") from exc
+
+
+def read_source(src: SourceFile) -> list[Document]:
+    """Read one file: one Document per file, per PDF page, or per JSON record."""
+    path = Path(src.path)
+    if src.suffix == ".json":
+        return read_json(path)
+    if src.suffix == ".jsonl":
+        return read_jsonl(path)
+    is_pdf = src.suffix in PDF_SUFFIXES
+    docs: list[Document] = []
+    for page, loaded in enumerate(_load(src), start=1):
+        text = loaded.text
+        # pypdf may emit NULs for unmapped glyphs; in a text or HTML file they mean binary data.
+        if not is_pdf and "\x00" in text:
+            raise InputError(f"{src.path}: binary content (NUL bytes), not text")
+        if not text.strip():
+            continue
+        metadata = {k: v for k, v in loaded.metadata.items() if k not in _REDUNDANT_KEYS}
+        title = metadata.pop(_TITLE_KEY, None)
+        if is_pdf:
+            metadata["page"] = page
+        docs.append(Document(text=text, source=src.path, title=title, metadata=metadata))
+    if not docs:
+        problem = "no extractable text (scanned PDF?)" if is_pdf else "empty document (no text)"
+        raise InputError(f"{src.path}: {problem}")
+    logger.debug("%s: read %d documents", src.path, len(docs))
+    return docs

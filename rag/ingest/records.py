@@ -1,0 +1,134 @@
+"""Read JSON and JSONL files of records (dataset corpora) into one Document per record."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InputError
+from rag.types import Document
+
+logger = logging.getLogger(__name__)
+
+TEXT_FIELDS = ("text", "content", "paragraph_text", "body", "passage")
+TITLE_FIELD = "title"
+LIST_KEYS = ("data", "documents", "corpus")
+
+
+class _BadRecord(ValueError):
+    """A record that cannot become a Document; the message says where and why."""
+
+
+def _decode(path: Path) -> str:
+    """Read a file as UTF-8 (a leading BOM is tolerated), naming the file when it is not."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); binary file?"
+        ) from exc
+
+
+def _record_document(record: Any, index: int, path: Path, where: str) -> Document:
+    """Turn one parsed record into a Document, or raise _BadRecord naming what is wrong."""
+    if not isinstance(record, dict):
+        raise _BadRecord(f"{where} is a JSON {type(record).__name__}, not an object")
+    field = next((f for f in TEXT_FIELDS if isinstance(record.get(f), str)), None)
+    if field is None:
+        keys = ", ".join(sorted(map(str, record))) or "none"
+        raise _BadRecord(
+            f"{where} has no text field (one of {', '.join(TEXT_FIELDS)}); found keys: {keys}"
+        )
+    text: str = record[field]
+    if not text.strip():
+        raise _BadRecord(f"{where} has an empty '{field}'")
+    title = record.get(TITLE_FIELD)
+    # Only scalar extras are kept: nested values (e.g. question decompositions) would bloat
+    # every passage's metadata and the passage store.
+    extras = {
+        k: v
+        for k, v in record.items()
+        if k not in (field, TITLE_FIELD) and isinstance(v, (str, int, float, bool))
+    }
+    return Document(
+        text=text,
+        source=f"{path}#{index}",
+        title=title if isinstance(title, str) and title.strip() else None,
+        metadata={**extras, "file_name": path.name, "record": index},
+    )
+
+
+def _try_record(record: Any, index: int, path: Path, where: str) -> Document | str:
+    """A Document for a good record, or the reason it is unusable."""
+    try:
+        return _record_document(record, index, path, where)
+    except _BadRecord as exc:
+        return str(exc)
+
+
+def _collect(path: Path, results: list[Document | str], unit: str) -> list[Document]:
+    """Keep the good records; warn once about the bad ones, and fail if none is good."""
+    docs = [r for r in results if isinstance(r, Document)]
+    bad = [r for r in results if isinstance(r, str)]
+    if not results:
+        raise InputError(f"{path}: no records")
+    if not docs:
+        raise InputError(f"{path}: no usable {unit}s; {bad[0]}")
+    if bad:
+        logger.warning(
+            "%s: skipped %d of %d %ss that are not usable records (first: %s)",
+            path,
+            len(bad),
+            len(results),
+            unit,
+            bad[0],
+        )
+    return docs
+
+
+def _records_of(data: Any, path: Path) -> list[Any]:
+    """Find the list of records in a parsed JSON value, accepting the common corpus shapes."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in LIST_KEYS:
+            if isinstance(data.get(key), list):
+                return list(data[key])
+        keys = ", ".join(sorted(map(str, data))) or "none"
+        raise InputError(
+            f"{path}: expected a list of records or an object with a "
+            f"{' / '.join(repr(k) for k in LIST_KEYS)} list; found keys: {keys}"
+        )
+    raise InputError(f"{path}: expected a list of records, got a JSON {type(data).__name__}")
+
+
+def read_json(path: Path) -> list[Document]:
+    """Read a .json file holding a list of records, or an object with one under data/documents/corpus."""
+    try:
+        data = json.loads(_decode(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    records = _records_of(data, path)
+    results = [_try_record(r, i, path, f"record {i}") for i, r in enumerate(records)]
+    return _collect(path, results, "record")
+
+
+def read_jsonl(path: Path) -> list[Document]:
+    """Read a .jsonl file, one record per line; a record's index is its 0-based line number."""
+    results: list[Document | str] = []
+    # Not splitlines(): JSON strings may hold a raw U+2028, which it would take for a line break.
+    for index, line in enumerate(_decode(path).split("\n")):
+        if not line.strip():
+            continue
+        where = f"line {index + 1}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            results.append(f"{where} is not valid JSON (column {exc.colno}: {exc.msg})")
+            continue
+        results.append(_try_record(record, index, path, where))
+    return _collect(path, results, "line")

@@ -1,0 +1,138 @@
+"""The layers around every LLM call: disk cache → retry → concurrency limit → metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rag.llm.base import LLM, ChatMessage, LLMResponse
+from rag.llm.cache import LLMCache, cache_key
+from rag.llm.metrics import LLMMetrics
+from rag.llm.retry import call_with_retry
+
+logger = logging.getLogger(__name__)
+
+
+class ManagedLLM(LLM):
+    """Any backend behind a disk cache, retries with backoff, a concurrency cap and metrics."""
+
+    def __init__(
+        self,
+        backend: LLM,
+        *,
+        cache_dir: Path | None = None,
+        max_retries: int = 3,
+        max_concurrency: int = 4,
+        backoff_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        metrics: LLMMetrics | None = None,
+    ) -> None:
+        """Wrap `backend`; no cache_dir means no caching."""
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        self.backend = backend
+        self.model = backend.model
+        self.max_retries = max_retries
+        self.max_concurrency = max_concurrency
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.metrics = metrics if metrics is not None else LLMMetrics()
+        self._cache = LLMCache(cache_dir) if cache_dir is not None else None
+        # One semaphore per client, shared by every thread that calls it, batch or not.
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        base_url = getattr(backend, "base_url", None)
+        self.where = f"LLM {self.model!r}" + (f" at {base_url}" if base_url else "")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The backend's pinned decoding parameters."""
+        return self.backend.params
+
+    def chat(self, messages: list[ChatMessage], *, stage: str = "default") -> LLMResponse:
+        """Answer from the cache, or call the backend with retries under the concurrency cap."""
+        key = None
+        if self._cache is not None:
+            key = cache_key(self.model, messages, self.params)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self.metrics.record_cache_hit(stage)
+                return hit
+        response = call_with_retry(
+            lambda: self._limited_call(messages, stage),
+            max_retries=self.max_retries,
+            where=self.where,
+            backoff_s=self.backoff_s,
+            backoff_max_s=self.backoff_max_s,
+        )
+        if self._cache is not None and key is not None:
+            self._cache.put(key, response)
+        return response
+
+    def _limited_call(self, messages: list[ChatMessage], stage: str) -> LLMResponse:
+        """One attempt, holding a slot only while the backend works (not while backing off)."""
+        with self._slots:
+            return self._measured_call(messages, stage)
+
+    def _measured_call(self, messages: list[ChatMessage], stage: str) -> LLMResponse:
+        """One backend request, timed and counted."""
+        start = time.perf_counter()
+        try:
+            response = self.backend.chat(messages, stage=stage)
+        except Exception:
+            self.metrics.record_error(stage, seconds=time.perf_counter() - start)
+            raise
+        self.metrics.record_call(
+            stage,
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+            seconds=time.perf_counter() - start,
+        )
+        return response
+
+    def batch_chat(
+        self, conversations: Sequence[list[ChatMessage]], *, stage: str = "default"
+    ) -> list[LLMResponse]:
+        """Run many conversations on max_concurrency threads; replies keep the input order."""
+        if len(conversations) <= 1:
+            return [self.chat(messages, stage=stage) for messages in conversations]
+        workers = min(self.max_concurrency, len(conversations))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="memrag-llm") as pool:
+            futures = [pool.submit(self.chat, messages, stage=stage) for messages in conversations]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                # Fail fast: calls not yet started would only spend tokens on a lost batch.
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def batch_complete(
+        self, prompts: Sequence[str], *, stage: str = "default"
+    ) -> list[LLMResponse]:
+        """batch_chat over single user prompts."""
+        conversations = [[ChatMessage(role="user", content=prompt)] for prompt in prompts]
+        return self.batch_chat(conversations, stage=stage)
+
+    def close(self) -> None:
+        """Release the disk cache."""
+        if self._cache is not None:
+            self._cache.close()
+
+    def __enter__(self) -> ManagedLLM:
+        """Use as a context manager that closes the cache on exit."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close on leaving the block."""
+        self.close()

@@ -1,0 +1,111 @@
+"""Text helpers shared by the readers: a regex sentence splitter, word tokens and content words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but nor so yet if then than that this these those there here of in on at to
+    for from by with without within into onto upon over under about above below after before
+    between among through during since until till against toward towards across along around
+    near off out up down as is are was were be been being am do does did done doing has have
+    had having will would shall should can could may might must it its it's he him his she her
+    hers they them their theirs we us our ours you your yours i me my mine who whom whose what
+    which when where why how whoever whatever also not no only very too just more most much
+    many some any each every all both either neither other another such same own one's s
+    """.split()
+)
+
+QUESTION_WORDS = frozenset("who whom whose what which when where why how".split())
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof st mt ft jr sr sen gen col lt capt gov rev no vs etc inc ltd co corp bros
+    jan feb mar apr jun jul aug sep sept oct nov dec est approx ca fig vol ed eds op al
+    """.split()
+)
+
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_LAST_WORD = re.compile(r"(\S+)$")
+
+_TOKEN = re.compile(
+    r"(?:[A-Z]\.){2,}"  # acronyms such as U.S. keep their dots
+    r"|[A-Z]\.(?=\s)"  # a lone initial such as the G. of G. Stanley Hall
+    r"|(?:Mrs|Mr|Ms|Dr|St|Mt|Jr|Sr|Prof|Gen|Col|Lt|Capt|Gov|Rev|Sen)\.(?=\s)"
+    r"|\$?\d+(?:[.,]\d+)*%?"
+    r"|\w+(?:[-'’]\w+)*"
+)
+
+
+class Token(NamedTuple):
+    """A word of a text with its character offsets."""
+
+    text: str
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences with a regex that keeps initials and common abbreviations whole."""
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        before = text[start : match.start() + 1]
+        last = _LAST_WORD.search(before)
+        word = last.group(1).rstrip(".").lower() if last else ""
+        # "G. Stanley Hall" and "Dr. Smith" must not be cut after the period.
+        if match.group(0).startswith(".") and (
+            len(word) == 1 or "." in word or word in _ABBREVIATIONS
+        ):
+            continue
+        sentence = text[start : match.end()].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def tokenize(text: str) -> list[Token]:
+    """Return the word, number and initial tokens of text with their offsets."""
+    return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def normalize_word(word: str) -> str:
+    """Lowercase, strip accents, possessives and common inflections so that variants match."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    w = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
+    w = w.removesuffix("'s").rstrip("'.")
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 4 and w.endswith("ed"):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def is_content_word(word: str) -> bool:
+    """Tell whether a token carries meaning (not a stopword, not punctuation-only)."""
+    lowered = word.lower().replace("’", "'")
+    return lowered not in STOPWORDS and any(ch.isalnum() for ch in lowered)
+
+
+def content_words(text: str) -> set[str]:
+    """Return the normalized content words of text."""
+    return {normalize_word(t.text) for t in tokenize(text) if is_content_word(t.text)}
+
+
+def lexical_overlap(query_words: set[str], text: str) -> float:
+    """Share of query_words that occur in text after normalization (0 when query_words is empty)."""
+    if not query_words:
+        return 0.0
+    return len(query_words & content_words(text)) / len(query_words)

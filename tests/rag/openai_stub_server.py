@@ -1,0 +1,130 @@
+"""A small real HTTP server speaking the OpenAI chat-completions protocol, for client tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Mode = Literal["ok", "garbage", "garbage_html", "no_choices", "empty_choices"]
+
+
+def echo_reply(messages: list[dict[str, Any]]) -> str:
+    """The deterministic reply the stub gives: the last user message, echoed."""
+    last_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    return f"echo: {last_user}"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Joins handler threads on close and stays silent about clients that hung up."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore errors from clients that gave up (timeouts close the socket mid-reply)."""
+
+
+class StubOpenAIServer:
+    """An OpenAI-compatible server on 127.0.0.1 whose misbehaviour the test chooses."""
+
+    def __init__(self, mode: Mode = "ok", fail_first: int = 0, delay_s: float = 0.0) -> None:
+        """Serve in `mode`, answering HTTP 500 to the first `fail_first` requests."""
+        self.mode: Mode = mode
+        self.fail_first = fail_first
+        self.delay_s = delay_s
+        self.request_count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.bodies: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        # Set at stop so that slow handlers end at once and the server can join them.
+        self._stopping = threading.Event()
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The /v1 root a client is pointed at."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> StubOpenAIServer:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop serving and wait for every handler thread to finish."""
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _arrive(self, body: dict[str, Any]) -> int:
+        """Count a request on arrival (a slow one too) and return its number."""
+        with self._lock:
+            self.request_count += 1
+            self.bodies.append(body)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return self.request_count
+
+    def _respond(self, number: int, body: dict[str, Any]) -> tuple[int, bytes]:
+        """Decide the status and body for one request, by mode and request number."""
+        if number <= self.fail_first:
+            return 500, json.dumps({"error": {"message": "overloaded", "type": "server"}}).encode()
+        if self.mode in ("garbage", "garbage_html"):
+            return 200, b"<html>this is not json"
+        reply = echo_reply(body.get("messages", []))
+        prompt_words = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        payload: dict[str, Any] = {
+            "id": f"chatcmpl-{number}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "stub"),
+            "usage": {
+                "prompt_tokens": prompt_words,
+                "completion_tokens": len(reply.split()),
+                "total_tokens": prompt_words + len(reply.split()),
+            },
+        }
+        if self.mode == "empty_choices":
+            payload["choices"] = []
+        elif self.mode == "ok":
+            message = {"role": "assistant", "content": reply}
+            payload["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
+        return 200, json.dumps(payload).encode()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """A request handler class bound to this server's state."""
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                number = stub._arrive(body)
+                try:
+                    if stub.delay_s:
+                        stub._stopping.wait(stub.delay_s)
+                    if self.path.rstrip("/") != "/v1/chat/completions":
+                        status, data = 404, b'{"error": {"message": "not found"}}'
+                    else:
+                        status, data = stub._respond(number, body)
+                finally:
+                    with stub._lock:
+                        stub.in_flight -= 1
+                self.send_response(status)
+                html = stub.mode == "garbage_html" and status == 200
+                self.send_header("Content-Type", "text/html" if html else "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Keep test output clean."""
+
+        return Handler
