@@ -62,7 +62,7 @@ class BM25Index(Index):
             [p.embedding_text for p in fresh], update_vocab=True, show_progress=False
         )
         self._pids.extend(p.id for p in fresh)
-        self._tokens.extend(tokens)  # type: ignore[arg-type]
+        self._tokens.extend(tokens)
         self._reindex()
 
     def delete(self, ids: Iterable[str]) -> None:

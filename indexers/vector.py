@@ -113,7 +113,8 @@ class VectorIndex(Index):
             if vectors is not None:
                 self.add_vectors(kept_pids, vectors)
         else:
-            self._index.remove_ids(np.array(fids, dtype=np.int64))
+            # faiss' Python wrapper accepts an id array here; its type stub only knows IDSelector.
+            self._index.remove_ids(np.array(fids, dtype=np.int64))  # type: ignore[arg-type]
             for fid in fids:
                 del self._pids[fid]
         self._gpu_index = None

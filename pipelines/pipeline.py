@@ -27,8 +27,8 @@ def _llm_usage(res: Resources) -> tuple[int, int]:
     metrics = getattr(res.llm, "metrics", None)
     if metrics is None:
         return 0, 0
-    totals = metrics.totals()
-    return int(totals["calls"]), int(totals["prompt_tokens"] + totals["completion_tokens"])
+    total = metrics.total()
+    return total.calls, total.prompt_tokens + total.completion_tokens
 
 
 class Pipeline:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from rag.cli.app import app
 
 
@@ -13,4 +11,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

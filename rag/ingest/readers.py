@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import tenacity
 from bs4 import BeautifulSoup
+from bs4.builder import HTMLTreeBuilder
 from llama_index.core import Document as LlamaDocument
 from llama_index.core import SimpleDirectoryReader
 from llama_index.core.readers.base import BaseReader
-from llama_index.readers.file import FlatReader, PDFReader
 
 from rag.errors import InputError
 from rag.ingest.records import read_json, read_jsonl
@@ -21,13 +23,22 @@ from rag.types import Document
 logger = logging.getLogger(__name__)
 
 _INVISIBLE_TAGS = ["head", "script", "style", "noscript", "template"]
-_BLOCK_TAGS = (
-    "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table td th tr ul"
-).split()
-# Keys FlatReader adds that repeat what file_metadata already says.
-_REDUNDANT_KEYS = frozenset({"filename", "extension"})
+# bs4's own list of block elements, plus the line and table-cell breaks it leaves out.
+_BLOCK_TAGS = sorted(HTMLTreeBuilder.DEFAULT_BLOCK_ELEMENTS | {"br", "caption", "td", "th", "tr"})
 _TITLE_KEY = "title"
+
+
+class PlainTextReader(BaseReader):
+    """A llama-index reader for a UTF-8 text file, taken verbatim so offsets match the file."""
+
+    def load_data(
+        self, file: Path, extra_info: dict[str, Any] | None = None, **_: Any
+    ) -> list[LlamaDocument]:
+        """Decode the whole file strictly; a UnicodeDecodeError marks a binary file."""
+        # Not FlatReader: it opens the file in binary mode despite its encoding argument, so a
+        # bad byte surfaces as a pydantic error, and it adds filename/extension metadata again.
+        text = Path(file).read_bytes().decode("utf-8")
+        return [LlamaDocument(text=text, metadata=dict(extra_info or {}))]
 
 
 class HTMLTextReader(BaseReader):
@@ -38,7 +49,7 @@ class HTMLTextReader(BaseReader):
     ) -> list[LlamaDocument]:
         """Parse the page with BeautifulSoup, dropping the head, scripts and styles."""
         soup = BeautifulSoup(Path(file).read_bytes(), "html.parser")
-        title = soup.title.get_text(" ", strip=True) if soup.title else ""
+        title = " ".join(soup.title.get_text().split()) if soup.title else ""
         for tag in soup.find_all(_INVISIBLE_TAGS):
             tag.decompose()
         # Without a break at block boundaries "<p>a</p><p>b</p>" would read as "ab".
@@ -58,11 +69,28 @@ def _file_metadata(path: str) -> dict[str, Any]:
     return {"file_name": Path(path).name, "file_path": path}
 
 
+@contextmanager
+def _root_logger_untouched() -> Iterator[None]:
+    """Keep an import from configuring the root logger: only the CLI may install handlers."""
+    # llama_index.readers.file imports its slides reader, which calls logging.basicConfig at
+    # import time; basicConfig does nothing while the root logger has a handler.
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        yield
+    finally:
+        root.removeHandler(guard)
+
+
 def _extractors() -> dict[str, BaseReader]:
     """The llama-index reader for each non-JSON extension."""
-    # FlatReader for .md too: the default MarkdownReader rewrites the text by headers,
+    with _root_logger_untouched():
+        from llama_index.readers.file import PDFReader
+
+    # Plain text for .md too: the default MarkdownReader rewrites the text by headers,
     # which would make character offsets point nowhere in the file.
-    plain, html = FlatReader(), HTMLTextReader()
+    plain, html = PlainTextReader(), HTMLTextReader()
     readers: dict[str, BaseReader] = dict.fromkeys(TEXT_SUFFIXES, plain)
     readers.update(dict.fromkeys(HTML_SUFFIXES, html))
     readers.update(dict.fromkeys(PDF_SUFFIXES, PDFReader()))
@@ -91,13 +119,14 @@ def _describe(exc: BaseException) -> str:
 
 def _load(src: SourceFile) -> list[LlamaDocument]:
     """Run SimpleDirectoryReader on one file, turning any reader failure into an InputError."""
-    reader = SimpleDirectoryReader(
-        input_files=[src.path],
-        file_extractor=_extractors(),
-        file_metadata=_file_metadata,
-        raise_on_error=True,
-    )
+    extractors = _extractors()
     try:
+        reader = SimpleDirectoryReader(
+            input_files=[src.path],
+            file_extractor=extractors,
+            file_metadata=_file_metadata,
+            raise_on_error=True,
+        )
         return reader.load_data()
     except ImportError:
         raise
@@ -121,7 +150,7 @@ def read_source(src: SourceFile) -> list[Document]:
             raise InputError(f"{src.path}: binary content (NUL bytes), not text")
         if not text.strip():
             continue
-        metadata = {k: v for k, v in loaded.metadata.items() if k not in _REDUNDANT_KEYS}
+        metadata = dict(loaded.metadata)
         title = metadata.pop(_TITLE_KEY, None)
         if is_pdf:
             metadata["page"] = page

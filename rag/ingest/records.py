@@ -78,7 +78,7 @@ def _collect(path: Path, results: list[Document | str], unit: str) -> list[Docum
         raise InputError(f"{path}: no usable {unit}s; {bad[0]}")
     if bad:
         logger.warning(
-            "%s: skipped %d of %d %ss that are not usable records (first: %s)",
+            "%s: skipped %d of %d %ss that are not usable (first: %s)",
             path,
             len(bad),
             len(results),
@@ -105,7 +105,7 @@ def _records_of(data: Any, path: Path) -> list[Any]:
 
 
 def read_json(path: Path) -> list[Document]:
-    """Read a .json file holding a list of records, or an object with one under data/documents/corpus."""
+    """Read a .json list of records, or an object holding one under data/documents/corpus."""
     try:
         data = json.loads(_decode(path))
     except json.JSONDecodeError as exc:

@@ -87,7 +87,9 @@ def discover_sources(paths: Sequence[str | Path]) -> list[SourceFile]:
         if path.is_dir():
             found = _walk(path)
             if not found:
-                raise InputError(f"{given}: no supported files in folder (supported: {supported_list()})")
+                raise InputError(
+                    f"{given}: no supported files in folder (supported: {supported_list()})"
+                )
             files.update((p.resolve(), None) for p in found)
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
             files[path.resolve()] = None

@@ -119,6 +119,12 @@ class ManagedLLM(LLM):
         conversations = [[ChatMessage(role="user", content=prompt)] for prompt in prompts]
         return self.batch_chat(conversations, stage=stage)
 
+    def warm_up(self) -> None:
+        """Load the backend's weights now, if it has any, rather than on the first call."""
+        warm_up = getattr(self.backend, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+
     def close(self) -> None:
         """Release the disk cache."""
         if self._cache is not None:

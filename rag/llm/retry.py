@@ -72,9 +72,8 @@ def call_with_retry(
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(attempts),
         # Jitter keeps many worker threads from retrying a rate-limited server in lockstep.
-        wait=tenacity.wait_exponential_jitter(
-            initial=backoff_s, max=backoff_max_s, jitter=backoff_s / 2
-        ),
+        wait=tenacity.wait_exponential(multiplier=backoff_s, max=backoff_max_s)
+        + tenacity.wait_random(0, backoff_s / 2),
         retry=tenacity.retry_if_exception(is_transient),
         before_sleep=log_retry,
         reraise=True,
@@ -84,5 +83,6 @@ def call_with_retry(
     except Exception as exc:
         if not is_transient(exc):
             raise
-        logger.error("%s: giving up after %d attempts: %s", where, attempts, exc)
-        raise LLMError(f"{where}: gave up after {attempts} attempts: {exc}") from exc
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        logger.error("%s: giving up after %s: %s", where, tries, exc)
+        raise LLMError(f"{where}: gave up after {tries}: {exc}") from exc

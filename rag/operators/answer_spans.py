@@ -1,11 +1,11 @@
-"""Answer-span heuristics for the extractive reader: question type cues and candidate spans."""
+"""Candidate answer spans in a sentence: names, dates, years, numbers, quoted titles, chunks."""
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
 
-from rag.operators.reader_text import STOPWORDS, Token, tokenize
+from rag.operators.reader_text import STOPWORDS, Token, tokenize, word_set
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
@@ -29,59 +29,29 @@ _NUMBER = re.compile(
     r"|eighty|ninety|hundred|dozen)\b" + _SCALE
 )
 _UNIT_AFTER = re.compile(r"\s*(?:-\s*)?([a-zA-Z]+)")
-_UNITS = frozenset(
+_UNITS = word_set(
     """
     inch inches foot feet ft yard yards mile miles mi km kilometres kilometers kilometre kilometer
-    m metre metres meter meters cm mm acre acres hectare hectares square sq pound pounds lb lbs kg
+    m metre metres meter meters cm mm acre acres hectare hectares pound pounds lb lbs kg
     kilograms gram grams ton tons tonnes tonne dollars euros pounds yen rupees percent degrees
     year years month months week weeks day days hour hours minute minutes second seconds
     people inhabitants residents members students employees episodes seasons games goals points
     times stores copies votes seats floors storeys stories
-    """.split()
+    """
 )
+_POSSESSIVE = re.compile(r"['’]s?$")
 _QUOTED = re.compile(r'"([^"]{2,120}?)"|“([^”]{2,120}?)”|``\s*(.{2,120}?)\s*\'\'')
-_MONTH_WORDS = frozenset(
+_MONTH_WORDS = word_set(
     "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
+    "monday tuesday wednesday thursday friday saturday sunday"
 )
-_NAME_CONNECTORS = frozenset(
-    "of the de la le du des von van der den da di del y on for upon al bin ibn &".split()
+_OPENERS = word_set(
+    "however earlier later today although though despite unlike like thus therefore hence "
+    "instead besides meanwhile moreover furthermore nevertheless once while"
 )
-_PLACE_NOUNS = frozenset(
-    "country city state county town place continent region province island nation location "
-    "village area capital district territory municipality borough river sea ocean lake "
-    "mountain".split()
+_NAME_CONNECTORS = word_set(
+    "of the de la le du des von van der den da di del y on for upon al bin ibn &"
 )
-_TITLE_NOUNS = frozenset("song album film movie book novel single show series title poem".split())
-_PERSON_NOUNS = frozenset(
-    "person man woman president leader actor actress singer author writer founder king queen "
-    "director player composer artist politician ruler emperor".split()
-)
-_HEAD_SKIP = frozenset("is was are were the a an name of does did do 's kind type sort form class".split())
-
-#: How well each span kind fits each answer type (kinds missing from a row do not fit).
-KIND_WEIGHTS: dict[str, dict[str, float]] = {
-    "person": {"name": 1.0, "title": 0.3, "chunk": 0.1},
-    "date": {"date": 1.0, "year": 0.9, "number": 0.1},
-    "year": {"year": 1.0, "date": 0.5},
-    "count": {"number": 1.0, "quantity": 0.8, "year": 0.2},
-    "quantity": {"quantity": 1.0, "number": 0.9, "year": 0.2},
-    "place": {"name": 1.0, "chunk": 0.2, "title": 0.1},
-    "title": {"title": 1.0, "name": 0.6, "chunk": 0.2},
-    "kind": {"chunk": 1.0, "name": 0.6, "title": 0.3},
-    "entity": {"name": 1.0, "title": 0.9, "chunk": 0.6, "date": 0.4, "year": 0.4, "number": 0.4},
-}
-
-_CUES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bhow\s+many\b"), "count"),
-    (re.compile(r"\bhow\s+(?:much|long|old|far|tall|high|big|large|deep|wide|often)\b"), "quantity"),
-    (re.compile(r"\b(?:what|which)\s+(?:year|decade)\b"), "year"),
-    (re.compile(r"\b(?:what|which)\s+(?:kind|type|sort|form|class)\s+of\b"), "kind"),
-    (re.compile(r"\b(?:what|which)\s+(?:date|day|month|century|era|period)\b|\bwhen\b"), "date"),
-    (re.compile(r"\bwho(?:m|se)?\b"), "person"),
-    (re.compile(r"\bwhere\b"), "place"),
-    (re.compile(r"\b(?:what|which)\b"), "entity"),
-]
 
 
 class Span(NamedTuple):
@@ -91,27 +61,6 @@ class Span(NamedTuple):
     kind: str
     first: int
     last: int
-
-
-def answer_type(question: str) -> tuple[str, str | None]:
-    """Return the expected answer type of a question and the noun after its wh-word, if any."""
-    q = question.lower()
-    found = [(m.start(), i, kind) for i, (rx, kind) in enumerate(_CUES) if (m := rx.search(q))]
-    kind = min(found)[2] if found else "entity"
-    head = None
-    wh = re.search(r"\b(?:what|which)\b", q)
-    if wh:
-        following = re.findall(r"[\w']+", q[wh.end() :])[:6]
-        head = next((w for w in following if w not in _HEAD_SKIP), None)
-    if kind == "entity" and head in _PLACE_NOUNS:
-        kind = "place"
-    elif kind == "entity" and head in _TITLE_NOUNS:
-        kind = "title"
-    elif kind == "entity" and head in _PERSON_NOUNS:
-        kind = "person"
-    elif kind == "entity" and head in {"number", "amount", "percentage", "population"}:
-        kind = "quantity"
-    return kind, head
 
 
 def _token_range(tokens: list[Token], start: int, end: int) -> tuple[int, int]:
@@ -159,17 +108,22 @@ def _name_spans(tokens: list[Token], sentence: str) -> list[tuple[int, int]]:
         i += 1
     spans = []
     for first, last in _runs(tokens, sentence, member):
-        while first <= last and (
-            words[first].lower() in STOPWORDS or words[first].lower() in _NAME_CONNECTORS
-        ):
+        # A sentence-initial capital is often an ordinary word ("However", "Founded in ...").
+        low0 = words[first].lower()
+        if first == 0 and (low0 in _OPENERS or low0.endswith(("ed", "ing", "ly"))):
             first += 1
-        if first > last or all(w.lower() in _MONTH_WORDS for w in words[first : last + 1]):
-            continue
-        # A lone sentence-initial capital is usually an ordinary word ("Founded in ...").
-        if first == last == 0 and words[0][1:].islower() and words[0].lower().endswith(("ed", "ing")):
-            continue
-        spans.append((first, last))
+        while first <= last and _is_filler(words[first]):
+            first += 1
+        while last >= first and _is_filler(words[last]):
+            last -= 1
+        if first <= last and not all(w.lower() in _MONTH_WORDS for w in words[first : last + 1]):
+            spans.append((first, last))
     return spans
+
+
+def _is_filler(word: str) -> bool:
+    low = word.lower()
+    return low in STOPWORDS or low in _NAME_CONNECTORS or word.isdigit()
 
 
 def _chunk_spans(tokens: list[Token], sentence: str) -> list[tuple[int, int]]:
@@ -211,7 +165,8 @@ def candidate_spans(sentence: str) -> list[Span]:
         ("chunk", _chunk_spans(tokens, sentence)),
     ):
         for first, last in ranges:
-            spans.append(Span(sentence[tokens[first].start : tokens[last].end], kind, first, last))
+            text = _POSSESSIVE.sub("", sentence[tokens[first].start : tokens[last].end])
+            spans.append(Span(text, kind, first, last))
     seen: set[tuple[str, str]] = set()
     unique = []
     for span in spans:

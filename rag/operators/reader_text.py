@@ -6,7 +6,13 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-STOPWORDS = frozenset(
+
+def word_set(text: str) -> frozenset[str]:
+    """Turn a whitespace-separated word list into a frozen set."""
+    return frozenset(text.split())
+
+
+STOPWORDS = word_set(
     """
     a an the and or but nor so yet if then than that this these those there here of in on at to
     for from by with without within into onto upon over under about above below after before
@@ -16,17 +22,15 @@ STOPWORDS = frozenset(
     hers they them their theirs we us our ours you your yours i me my mine who whom whose what
     which when where why how whoever whatever also not no only very too just more most much
     many some any each every all both either neither other another such same own one's s
-    """.split()
+    """
 )
 
-QUESTION_WORDS = frozenset("who whom whose what which when where why how".split())
-
 # Abbreviations after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = word_set(
     """
     mr mrs ms dr prof st mt ft jr sr sen gen col lt capt gov rev no vs etc inc ltd co corp bros
     jan feb mar apr jun jul aug sep sept oct nov dec est approx ca fig vol ed eds op al
-    """.split()
+    """
 )
 
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")

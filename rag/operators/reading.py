@@ -34,7 +34,7 @@ class Reader(ABC):
         passages: Sequence[Passage],
         query_vector: np.ndarray | None = None,
     ) -> Reading:
-        """Answer the question from the passages; query_vector may save re-embedding the question."""
+        """Answer the question from the passages; query_vector saves re-embedding the question."""
 
 
 def cite(passage: Passage, quote: str) -> Citation:

@@ -104,6 +104,7 @@ class StubOpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                """Answer one chat-completions request the way the stub's mode says."""
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 number = stub._arrive(body)

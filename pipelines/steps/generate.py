@@ -1,0 +1,52 @@
+"""GenerateStep: read the answer out of the top passages, with citations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipelines.state import QueryState
+from pipelines.step import Step
+from rag.operators.extractive_reader import ExtractiveReader
+from rag.operators.llm_reader import LLMReader
+from rag.operators.reading import Reader
+from rag.types import Answer
+
+
+class GenerateStep(Step):
+    """Answer from the current hits: the LLM reader when an LLM is configured, else extractive."""
+
+    type_name = "generate"
+
+    reader: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto = llm when one is configured, else extractive."
+    )
+    passages: int = Field(5, ge=1, description="How many top passages the reader sees.")
+
+    def _reader(self, state: QueryState) -> Reader:
+        """Pick the reader this step should use."""
+        llm = state.resources.llm
+        if self.reader == "llm" and llm is None:
+            raise ValueError("generate: reader 'llm' needs an LLM (set llm.provider)")
+        if llm is not None and self.reader != "extractive":
+            return LLMReader(llm, max_passages=self.passages)
+        return ExtractiveReader(state.resources.embedder, max_passages=self.passages)
+
+    def run(self, state: QueryState) -> QueryState:
+        """Read the answer from the top passages and attach it with citations."""
+        top = [h.passage_id for h in state.hits[: self.passages]]
+        passages = state.resources.store.get_many(top)
+        reading = self._reader(state).read(state.query, passages, query_vector=state.query_vector)
+        state.answer = Answer(
+            question=state.query,
+            text=reading.answer,
+            citations=reading.citations,
+            reader=reading.reader,
+        )
+        state.record(
+            self.type_name,
+            inputs={"passages": top, "reader": reading.reader},
+            outputs={"answer": reading.answer, "citations": [c.passage_id for c in reading.citations], **reading.details},
+        )
+        return state

@@ -1,0 +1,140 @@
+"""A reader that asks an LLM for a short answer and the numbers of the passages it used."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag.llm.base import LLM, ChatMessage
+from rag.operators.llm_json import parse_json_object
+from rag.operators.reader_text import content_words, split_sentences
+from rag.operators.reading import Reader, Reading, cite
+from rag.types import Citation, Passage
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (
+    "You answer questions using only the numbered passages you are given. "
+    "Reply with a single JSON object and nothing else, in this form:\n"
+    '{"answer": "<the answer in as few words as possible>", "citations": [<passage numbers>]}\n'
+    "List in citations every passage you relied on. If the passages do not contain the "
+    'answer, reply {"answer": "unknown", "citations": []}.'
+)
+USER_TEMPLATE = "Passages:\n{passages}\n\nQuestion: {question}\nJSON:"
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
+_LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*", re.IGNORECASE)
+_TRAILING_LABEL = re.compile(r"\s*\(?\s*(?:sources?|citations?|passages?)\s*:?\s*\)?\s*\Z", re.I)
+
+
+class LLMReader(Reader):
+    """Reads an answer with an LLM, then checks its citations against the passages it was shown.
+
+    The reply is parsed tolerantly (JSON in a code fence or in prose, a truncated object, or
+    plain text with [n] markers). Citation numbers outside the list are dropped; when no usable
+    answer or citation remains, the reader cites the top passage and keeps the raw reply as the
+    answer, saying so in `details` rather than inventing anything.
+    """
+
+    name = "llm"
+
+    def __init__(self, llm: LLM, max_passages: int = 5) -> None:
+        """Keep the LLM client; at most max_passages passages go into the prompt."""
+        self.llm = llm
+        self.max_passages = max_passages
+
+    def read(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        query_vector: np.ndarray | None = None,
+    ) -> Reading:
+        """Prompt the LLM with numbered passages; turn its reply into an answer with citations."""
+        top = list(passages[: self.max_passages])
+        if not top:
+            logger.info("llm reader has no passages; the LLM is not called")
+            return Reading(answer="", reader=self.name, details={"reason": "no passages"})
+        messages = [
+            ChatMessage(role="system", content=SYSTEM_PROMPT),
+            ChatMessage(role="user", content=build_prompt(question, top)),
+        ]
+        response = self.llm.chat(messages, stage="generate")
+        answer, numbers, mode = parse_reply(response.text)
+        valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(top)]
+        dropped = [n for n in numbers if not 1 <= n <= len(top)]
+        if dropped:
+            logger.warning("llm reader dropped citations outside 1..%d: %s", len(top), dropped)
+        details: dict[str, Any] = {
+            "model": self.llm.model,
+            "parse": mode,
+            "raw": response.text,
+            "dropped_citations": dropped,
+            "prompt_tokens": response.prompt_tokens,
+            "completion_tokens": response.completion_tokens,
+            "cached": response.cached,
+        }
+        if not answer:
+            reason = "empty reply" if not response.text.strip() else f"no answer found ({mode})"
+            logger.warning("llm reader fell back to the raw reply: %s", reason)
+            answer, valid = response.text.strip(), []
+            details["fallback"] = reason
+        elif not valid:
+            logger.warning("llm reader got no usable citation; citing the top passage")
+            details["fallback"] = "no usable citation"
+        cited = [top[n - 1] for n in valid] or [top[0]]
+        citations = [_citation(p, answer) for p in cited]
+        return Reading(answer=answer, citations=citations, reader=self.name, details=details)
+
+
+def build_prompt(question: str, passages: Sequence[Passage]) -> str:
+    """Render the user prompt: passages numbered from 1 with their titles, then the question."""
+    blocks = []
+    for i, p in enumerate(passages, start=1):
+        head = f"[{i}] {p.title}" if p.title else f"[{i}]"
+        blocks.append(f"{head}\n{p.text.strip()}")
+    return USER_TEMPLATE.format(passages="\n\n".join(blocks), question=question.strip())
+
+
+def parse_reply(text: str) -> tuple[str, list[int], str]:
+    """Return (answer, cited numbers, parse mode) from a reply; answer is "" if none is found."""
+    obj, mode = parse_json_object(text)
+    if obj is not None:
+        raw_answer = obj.get("answer")
+        if isinstance(raw_answer, (str, int, float)) and not isinstance(raw_answer, bool):
+            return str(raw_answer).strip(), _numbers(obj.get("citations")), mode
+    markers = _MARKER.findall(text)
+    if markers:
+        numbers = [int(n) for group in markers for n in group.split(",")]
+        answer = _MARKER.sub("", text)
+        answer = _TRAILING_LABEL.sub("", _LABEL.sub("", answer.strip()))
+        answer = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(answer.split()))
+        return answer.strip(), numbers, "markers"
+    return "", [], "none"
+
+
+def _numbers(value: Any) -> list[int]:
+    """Read citation numbers from a list of ints or of strings such as "2" or "[3]"."""
+    items = value if isinstance(value, list) else [value]
+    numbers = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool):
+            numbers.append(item)
+        elif isinstance(item, str):
+            numbers.extend(int(n) for n in re.findall(r"\d+", item))
+    return numbers
+
+
+def _citation(passage: Passage, answer: str) -> Citation:
+    """Cite a passage with its sentence that shares the most words with the answer."""
+    sentences = split_sentences(passage.text) or [passage.text]
+    words = content_words(answer)
+    needle = answer.lower().strip()
+
+    def overlap(sentence: str) -> tuple[bool, int]:
+        return bool(needle) and needle in sentence.lower(), len(words & content_words(sentence))
+
+    return cite(passage, max(sentences, key=overlap))

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real bundled embedder (loaded once) and small real passages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag.embed import make_embedder  # noqa: E402
+from rag.embed.base import Embedder  # noqa: E402
+from rag.settings import EmbedderSettings, Settings  # noqa: E402
+from rag.types import Passage  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+FACTS = [
+    ("Eiffel Tower", "The Eiffel Tower in Paris was completed in 1889 for the World's Fair."),
+    ("Marie Curie", "Marie Curie won the Nobel Prize in Chemistry in 1911 for discovering radium."),
+    ("Python", "Guido van Rossum released the first version of Python in 1991."),
+    ("Great Barrier Reef", "The Great Barrier Reef lies off the coast of Queensland, Australia."),
+    ("Hubble", "The Hubble Space Telescope was launched aboard Space Shuttle Discovery in 1990."),
+    ("Ada Lovelace", "Ada Lovelace wrote an algorithm for Babbage's Analytical Engine in 1843."),
+    ("Mount Everest", "Mount Everest, on the border of Nepal and China, is 8,849 metres high."),
+    ("Amazon River", "The Amazon River carries more water than any other river on Earth."),
+]
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache dir for the session, so the model is exported for OpenVINO once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(session_cache: Path) -> Embedder:
+    """The bundled all-MiniLM-L6-v2 with the default backend."""
+    return make_embedder(EmbedderSettings(), session_cache)
+
+
+@pytest.fixture
+def settings(session_cache: Path) -> Settings:
+    """Default settings with the session's caches and no progress bars."""
+    return Settings(cache_dir=session_cache, show_progress=False)
+
+
+@pytest.fixture
+def passages() -> list[Passage]:
+    """Eight one-sentence passages on distinct topics."""
+    return [Passage.from_text(text, title=title, source="facts") for title, text in FACTS]

@@ -1,0 +1,194 @@
+"""Building, updating and recovering index dirs from real files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import indexers.builder as builder_module
+from indexers.builder import build_index
+from indexers.index_dir import open_index_dir
+from rag.embed import make_embedder
+from rag.embed.base import Embedder
+from rag.embed.cache import CachedEmbedder
+from rag.errors import EmbedderMismatchError, IndexFormatError, InputError
+from rag.settings import Settings
+from rag.types import passage_id
+
+SAMPLE = Path(__file__).resolve().parents[2] / "rag" / "data" / "sample"
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A copy of the bundled sample corpus that tests may change."""
+    return Path(shutil.copytree(SAMPLE, tmp_path / "docs"))
+
+
+def test_build_writes_a_complete_index_dir(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    report = build_index([docs], tmp_path / "idx", settings)
+    assert report.sources_read == 6 and not report.skipped
+    assert report.passages == report.added > 6
+    idx = open_index_dir(tmp_path / "idx", settings)
+    manifest = idx.manifest
+    assert manifest.embedder.name == "all-MiniLM-L6-v2" and manifest.embedder.dim == 384
+    assert manifest.counts == {"passages": report.passages, "sources": 6}
+    assert set(manifest.indexes) == {"dense", "bm25"}
+    assert len(manifest.sources) == 6 and {"embed", "read"} <= set(manifest.build["stage_seconds"])
+    assert all(len(index) == report.passages for index in idx.indexes.values())
+    saved = json.loads((tmp_path / "idx" / "settings.json").read_text())
+    assert saved["chunking"]["chunk_size"] == 512
+    hit = idx.indexes["dense"].search("When did Hubble launch?", 1)[0]
+    assert "Hubble" in (idx.store.get(hit.passage_id).text or "")  # type: ignore[union-attr]
+
+
+def test_rerun_reads_only_changes_and_removes_vanished_files(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    out = tmp_path / "idx"
+    first = build_index([docs], out, settings)
+    again = build_index([docs], out, settings)
+    assert (again.added, again.removed, again.sources_read, again.sources_unchanged) == (0, 0, 0, 6)
+
+    (docs / "great_barrier_reef.txt").unlink()
+    (docs / "marie_curie.txt").write_text("Marie Curie was born in Warsaw in 1867.")
+    (docs / "new.txt").write_text("The Danube flows through ten countries.")
+    update = build_index([docs], out, settings)
+    assert update.sources_read == 2 and update.added == 2
+    idx = open_index_dir(out, settings)
+    texts = [p.text for p in idx.store.iter_passages()]
+    assert "Marie Curie was born in Warsaw in 1867." in texts
+    assert not any("coral reef" in t or "Nobel" in t for t in texts)
+    assert all(idx.indexes[k].ids() == set(idx.store.ids()) for k in idx.indexes)
+    assert update.passages == first.passages - update.removed + update.added
+
+
+def test_identical_passages_in_two_files_are_stored_once(tmp_path: Path, settings: Settings) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("The same sentence twice.")
+    (tmp_path / "d" / "b.txt").write_text("The same sentence twice.")
+    report = build_index([tmp_path / "d"], tmp_path / "idx", settings)
+    assert report.passages == 1
+    (tmp_path / "d" / "a.txt").unlink()
+    assert build_index([tmp_path / "d"], tmp_path / "idx", settings).passages == 1
+
+
+def test_unreadable_files_are_skipped_with_their_reason(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    (docs / "binary.txt").write_bytes(b"\x00\x01\xff\xfe" * 50)
+    (docs / "empty.md").write_text("   \n")
+    report = build_index([docs], tmp_path / "idx", settings)
+    assert set(map(lambda p: Path(p).name, report.skipped)) == {"binary.txt", "empty.md"}
+    assert report.sources_read == 6
+
+
+@pytest.mark.parametrize("case", ["missing", "empty-folder", "only-bad-files"])
+def test_nothing_to_index_is_an_error_naming_the_path(tmp_path: Path, settings: Settings, case: str) -> None:
+    target = tmp_path / "in"
+    if case != "missing":
+        target.mkdir()
+    if case == "only-bad-files":
+        (target / "x.txt").write_bytes(b"\x00" * 10)
+    with pytest.raises(InputError, match=str(target)):
+        build_index([target], tmp_path / "idx", settings)
+    assert not (tmp_path / "idx").exists()
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_an_index(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(IndexFormatError, match="not a memrag index"):
+        build_index([docs], precious, settings)
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_index_built_with_another_embedder_is_refused(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    out = tmp_path / "idx"
+    build_index([docs], out, settings)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["embedder"]["name"] = "bge-large-en"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(EmbedderMismatchError, match="bge-large-en"):
+        open_index_dir(out, settings)
+    with pytest.raises(EmbedderMismatchError):
+        build_index([docs], out, settings)
+
+
+@pytest.mark.parametrize("damage", ["no-manifest-file", "garbage-manifest", "foreign-json", "store-deleted"])
+def test_corrupt_or_foreign_index_dirs_are_reported(docs: Path, tmp_path: Path, settings: Settings, damage: str) -> None:
+    out = tmp_path / "idx"
+    build_index([docs], out, settings)
+    if damage == "no-manifest-file":
+        (out / "manifest.json").unlink()
+    elif damage == "garbage-manifest":
+        (out / "manifest.json").write_text("{not json")
+    elif damage == "foreign-json":
+        (out / "manifest.json").write_text('{"format": "chroma"}')
+    else:
+        (out / "passages.sqlite").unlink()
+    with pytest.raises(IndexFormatError, match="idx"):
+        open_index_dir(out, settings)
+
+
+class _FailingEmbedder(Embedder):
+    """Wraps a real embedder, counts texts, and fails on a chosen call like a killed process."""
+
+    def __init__(self, inner: Embedder, fail_on_call: int | None) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.fail_on_call, self.calls, self.texts = fail_on_call, 0, 0
+
+    @property
+    def cache_key(self) -> str:
+        return self.inner.cache_key
+
+    def embed(self, texts, *, show_progress=False):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise KeyboardInterrupt
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_interrupted_build_keeps_the_previous_index_and_resumes(
+    docs: Path, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "idx"
+    build_index([docs / "eiffel_tower.md"], out, settings)
+    before = open_index_dir(out, settings).store.ids()
+
+    real = make_embedder(settings.embedder.model_copy(update={"cache": False}), settings.cache_dir)
+    flaky = _FailingEmbedder(real, fail_on_call=3)
+    monkeypatch.setattr(
+        builder_module, "make_embedder", lambda *_: CachedEmbedder(flaky, tmp_path / "e", chunk_size=2)
+    )
+    with pytest.raises(KeyboardInterrupt):
+        build_index([docs], out, settings)
+    assert open_index_dir(out, settings).store.ids() == before
+    assert not list(tmp_path.glob(".idx.*"))
+    embedded_before_kill = flaky.texts
+    assert embedded_before_kill == 4
+
+    steady = _FailingEmbedder(real, fail_on_call=None)
+    monkeypatch.setattr(
+        builder_module, "make_embedder", lambda *_: CachedEmbedder(steady, tmp_path / "e", chunk_size=2)
+    )
+    report = build_index([docs], out, settings)
+    assert steady.texts == report.added - embedded_before_kill
+    assert open_index_dir(out, settings).store.ids() != before
+
+
+def test_swap_interrupted_between_renames_is_recovered(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    out = tmp_path / "idx"
+    build_index([docs], out, settings)
+    out.rename(tmp_path / ".idx.old")  # as if killed after moving the old version aside
+    idx = open_index_dir(out, settings)
+    assert len(idx.store) > 0
+
+
+def test_passage_ids_are_content_hashes(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    build_index([docs / "telescopes.json"], tmp_path / "idx", settings)
+    records = json.loads((docs / "telescopes.json").read_text())
+    ids = set(open_index_dir(tmp_path / "idx", settings).store.ids())
+    assert ids == {passage_id(r["text"], r["title"]) for r in records}
+    assert np.all([len(i) == 16 for i in ids])
