@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from rag.types import Answer, Passage
 
@@ -25,11 +25,13 @@ def show_answer(answer: Answer, passages: dict[str, Passage]) -> None:
     for n, cite in enumerate(answer.citations, start=1):
         where = cite.title or cite.source or cite.passage_id
         console.print(f"  [{n}] [cyan]{where}[/] [dim]{cite.passage_id}[/]: “{cite.quote}”")
-    table = Table("rank", "score", "passage", "title / source", "text", title="retrieved")
+    console.print("[bold]retrieved[/]")
     for rank, hit in enumerate(answer.hits, start=1):
         p = passages.get(hit.passage_id)
-        text = (p.text[:70] + "…") if p and len(p.text) > 70 else (p.text if p else "")
-        table.add_row(str(rank), f"{hit.score:.4f}", hit.passage_id, (p.title or p.source) if p else "", text)
-    console.print(table)
+        where = (p.title or Path(p.source.split("#")[0]).name) if p else ""
+        text = " ".join(p.text.split()) if p else ""
+        line = f"{rank:>2}. {hit.score:7.4f}  {hit.passage_id}  {where[:28]}: {text}"
+        limit = max(40, console.width - 1)
+        console.print(line if len(line) <= limit else line[: limit - 1] + "…", highlight=False)
     seconds = sum(e.seconds for e in answer.trace)
     console.print(f"[dim]{len(answer.trace)} steps, {seconds * 1000:.0f} ms[/]")

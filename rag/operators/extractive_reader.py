@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.embed.base import Embedder
 from rag.operators.bridging import ScoredSentence, follow_bridges
-from rag.operators.reader_text import content_words, split_sentences
+from rag.operators.reader_text import content_words, normalize_word, split_sentences
 from rag.operators.reading import Reader, Reading, cite
 from rag.operators.span_choice import Choice, answer_type, choose_span, fullest_name
 from rag.types import Passage
@@ -72,7 +72,9 @@ class ExtractiveReader(Reader):
         qtype, head = answer_type(question)
         choice = choose_span(qwords, qtype, head, ranked[: self.sentence_pool])
         start = choice.sentence if choice else ranked[0]
-        hops = follow_bridges(qwords, start, ranked, self.max_hops)
+        # The wh-phrase noun ("what county") describes the answer; no sentence needs to repeat it.
+        hop_words = qwords - {normalize_word(head)} if head else qwords
+        hops = follow_bridges(hop_words, start, ranked, self.max_hops)
         if hops:
             known = qwords.union(*(content_words(h.bridge) for h in hops))
             choice = choose_span(known, qtype, head, [hops[-1].sentence]) or choice

@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks: retrieval quality, answer quality, speed and memory."""
