@@ -1,7 +1,8 @@
 """Indexing throughput, query latency and retrieval quality on a dataset in the HippoRAG layout.
 
     python -m eval.bench index ../shared/data/musique-100/corpus.json --out /tmp/musique-idx
-    python -m eval.bench query /tmp/musique-idx --questions ../shared/data/musique-100/questions.json
+    python -m eval.bench query /tmp/musique-idx \
+        --questions ../shared/data/musique-100/questions.json
 
 Figures are printed as a markdown table and written as JSON with `--json-out`.
 """
@@ -33,7 +34,9 @@ def peak_rss_mb() -> float:
 
 def machine() -> str:
     """A one-line description of the machine the figures come from."""
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    )
 
 
 def bench_index(corpus: Path, out: Path, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -94,12 +97,16 @@ def bench_queries(index_dir: Path, questions: Path, pipelines: list[str]) -> lis
             r5.append(recall_at(ranked, gold_ids(q), 5))
             assert answer.citations or not answer.hits
         ms = np.array(times) * 1000
-        rows.append({
-            "pipeline": name, "questions": len(data),
-            "recall@2": round(float(np.mean(r2)), 3), "recall@5": round(float(np.mean(r5)), 3),
-            "p50_ms": round(float(np.percentile(ms, 50)), 1),
-            "p95_ms": round(float(np.percentile(ms, 95)), 1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "pipeline": name,
+                "questions": len(data),
+                "recall@2": round(float(np.mean(r2)), 3),
+                "recall@5": round(float(np.mean(r5)), 3),
+                "p50_ms": round(float(np.percentile(ms, 50)), 1),
+                "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            }
+        )
     return rows
 
 
@@ -113,13 +120,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     """Command-line entry: `index` or `query` benchmarks."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_index = sub.add_parser("index", help="indexing throughput")
     p_index.add_argument("corpus", type=Path)
     p_index.add_argument("--out", type=Path, required=True)
-    p_index.add_argument("--variants", default="openvino/bf16,openvino/fp32,torch/bf16,torch/fp32",
-                         help="backend/precision pairs to measure; the last one builds --out")  # fmt: skip
+    p_index.add_argument(
+        "--variants",
+        default="openvino/bf16,openvino/fp32,torch/bf16,torch/fp32",
+        help="backend/precision pairs to measure; the last one builds --out",
+    )
     p_query = sub.add_parser("query", help="query latency and Recall@k")
     p_query.add_argument("index", type=Path)
     p_query.add_argument("--questions", type=Path, required=True)

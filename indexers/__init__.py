@@ -1,1 +1,1 @@
-"""Index kinds that meet one contract (`indexers.base.Index`): vector (FAISS), BM25, and later tree and graph."""
+"""Index kinds behind one contract (`indexers.base.Index`): vector (FAISS) and BM25 so far."""

@@ -10,7 +10,6 @@ from typing import ClassVar
 from typing_extensions import Self
 
 from rag.embed.base import Embedder
-
 from rag.types import Hit, Passage
 
 

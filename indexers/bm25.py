@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import ClassVar
 
@@ -128,7 +129,9 @@ class BM25Index(Index):
         except (OSError, ValueError, KeyError) as exc:
             raise IndexFormatError(f"{directory}: unreadable BM25 index ({exc})") from exc
         if len(lengths) != len(self._pids):
-            raise IndexFormatError(f"{directory}: {len(lengths)} token lists for {len(self._pids)} ids")
+            raise IndexFormatError(
+                f"{directory}: {len(lengths)} token lists for {len(self._pids)} ids"
+            )
         bounds = np.concatenate([[0], np.cumsum(lengths)])
-        self._tokens = [flat[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._tokens = [flat[a:b].tolist() for a, b in pairwise(bounds)]
         return self

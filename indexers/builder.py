@@ -93,7 +93,9 @@ def _read_changed(
     known = store.sources()
     to_read = [s for s in sources if known.get(s.path) != s.sha256]
     report.sources_unchanged = len(sources) - len(to_read)
-    for src in tqdm(to_read, desc="read", unit="file", disable=not settings.show_progress or not to_read):
+    for src in tqdm(
+        to_read, desc="read", unit="file", disable=not settings.show_progress or not to_read
+    ):
         start = time.perf_counter()
         try:
             docs = read_source(src)

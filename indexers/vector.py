@@ -71,9 +71,7 @@ class VectorIndex(Index):
         if s.kind == "ivf":
             # FAISS wants ~39 training points per list; shrink nlist for small corpora.
             nlist = max(1, min(s.ivf_nlist, len(train) // 39))
-            ivf = faiss.IndexIVFFlat(
-                faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT
-            )
+            ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
             ivf.train(train)
             ivf.nprobe = min(s.ivf_nprobe, nlist)
             return ivf
@@ -125,9 +123,7 @@ class VectorIndex(Index):
         if not self._use_gpu:
             return self._index
         if self._gpu_index is None:
-            self._gpu_index = faiss.index_cpu_to_gpu(
-                faiss.StandardGpuResources(), 0, self._index
-            )
+            self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self._index)
         return self._gpu_index
 
     def search_vectors(self, queries: np.ndarray, k: int) -> list[list[Hit]]:

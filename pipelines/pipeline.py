@@ -19,7 +19,9 @@ from rag.types import Answer
 def preset_names() -> list[str]:
     """Names of the pipeline presets shipped with memrag."""
     folder = resources.files("pipelines") / "presets"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def _llm_usage(res: Resources) -> tuple[int, int]:

@@ -52,7 +52,9 @@ class RagIndex:
         """Answer a question with a pipeline (preset name, YAML path or object)."""
         return self.pipeline(pipeline).ask(question, self.resources)
 
-    def search(self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense") -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense"
+    ) -> list[Hit]:
         """Return the top-k hits of a pipeline's retrieval steps (its answer step is skipped)."""
         pipe = self.pipeline(pipeline)
         retrieval = Pipeline([s for s in pipe.steps if s.type_name != "generate"], pipe.name)
@@ -71,14 +73,20 @@ class RagIndex:
         """Resolve a pipeline spec to a Pipeline object."""
         if isinstance(spec, Pipeline):
             return spec
-        return _preset(spec) if isinstance(spec, str) and not spec.endswith((".yaml", ".yml")) else Pipeline.load(spec)
+        return (
+            _preset(spec)
+            if isinstance(spec, str) and not spec.endswith((".yaml", ".yml"))
+            else Pipeline.load(spec)
+        )
 
     def close(self) -> None:
         """Release the passage store."""
         self.index_dir.close()
 
 
-def build(paths: list[str | Path] | str | Path, out: str | Path, settings: Settings | None = None) -> RagIndex:
+def build(
+    paths: list[str | Path] | str | Path, out: str | Path, settings: Settings | None = None
+) -> RagIndex:
     """Index files or folders into `out` (updating it if it exists) and open the result."""
     settings = settings or load_settings()
     paths = [paths] if isinstance(paths, (str, Path)) else paths

@@ -1,12 +1,12 @@
-"""Typed settings: a TOML or YAML file, then RAG_* environment variables, then explicit overrides."""
+"""Typed settings: a TOML or YAML file, then RAG_* variables, then explicit overrides."""
 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict

@@ -28,9 +28,14 @@ def _row_to_passage(row: tuple) -> Passage:
     """Turn a passages row back into a Passage."""
     pid, text, title, source, start, end, metadata = row
     return Passage(
-        id=pid, text=text, title=title, source=source or "", start=start, end=end,
+        id=pid,
+        text=text,
+        title=title,
+        source=source or "",
+        start=start,
+        end=end,
         metadata=json.loads(metadata),
-    )  # fmt: skip
+    )
 
 
 class PassageStore:

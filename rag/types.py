@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 
 def passage_id(text: str, title: str | None = None) -> str:
-    """Return the stable content-hash id of a passage (16 hex chars of SHA-256 over title and text)."""
+    """Return the content-hash id of a passage: 16 hex chars of SHA-256 over title and text."""
     # The title is part of identity because corpora such as MuSiQue repeat a text under two titles.
     key = f"{title or ''}\x1f{text}".encode()
     return hashlib.sha256(key).hexdigest()[:16]
@@ -42,7 +42,7 @@ class Passage(BaseModel):
 
     @property
     def embedding_text(self) -> str:
-        """The text that embedders and BM25 see: title, newline, text (as in the HippoRAG setups)."""
+        """The text embedders and BM25 see: title, newline, text (as in HippoRAG setups)."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
 

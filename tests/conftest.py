@@ -10,10 +10,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from rag.embed import make_embedder  # noqa: E402
-from rag.embed.base import Embedder  # noqa: E402
-from rag.settings import EmbedderSettings, Settings  # noqa: E402
-from rag.types import Passage  # noqa: E402
+from rag.embed import make_embedder
+from rag.embed.base import Embedder
+from rag.settings import EmbedderSettings, Settings
+from rag.types import Passage
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

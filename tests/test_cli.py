@@ -38,7 +38,12 @@ def test_demo_answers_with_citations(tmp_path: Path, env: dict[str, str]) -> Non
     answer = json.loads(result.stdout)
     assert "1990" in answer["text"]
     assert answer["citations"] and "Hubble" in answer["citations"][0]["quote"]
-    assert [e["step"] for e in answer["trace"]] == ["retrieve:dense", "retrieve:bm25", "fuse", "generate"]
+    assert [e["step"] for e in answer["trace"]] == [
+        "retrieve:dense",
+        "retrieve:bm25",
+        "fuse",
+        "generate",
+    ]
 
 
 def test_index_json_report_and_rerun(built: Path, env: dict[str, str]) -> None:
@@ -50,7 +55,14 @@ def test_index_json_report_and_rerun(built: Path, env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("pipeline", ["dense", "bm25", "hybrid"])
 def test_query_each_preset(built: Path, env: dict[str, str], pipeline: str) -> None:
-    args = ["query", str(built), "Who created the Python programming language?", "-p", pipeline, "--json"]
+    args = [
+        "query",
+        str(built),
+        "Who created the Python programming language?",
+        "-p",
+        pipeline,
+        "--json",
+    ]
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -87,7 +99,9 @@ def test_inspect_manifest_and_passage(built: Path, env: dict[str, str]) -> None:
         (["index", str(SAMPLE), "--out", "{tmp}/i", "--vector-kind", "annoy"], "vector.kind"),
     ],
 )
-def test_errors_are_one_line_and_exit_non_zero(built: Path, tmp_path: Path, env: dict[str, str], args: list[str], message: str) -> None:
+def test_errors_are_one_line_and_exit_non_zero(
+    built: Path, tmp_path: Path, env: dict[str, str], args: list[str], message: str
+) -> None:
     argv = [a.format(tmp=tmp_path, idx=built) for a in args]
     result = runner.invoke(app, argv, env=env)
     assert result.exit_code == 1
@@ -107,21 +121,40 @@ def test_help_explains_every_command() -> None:
         assert result.exit_code == 0 and "--json" in result.output
 
 
-def test_killed_index_run_leaves_the_previous_index_loadable(tmp_path: Path, env: dict[str, str]) -> None:
+def test_killed_index_run_leaves_the_previous_index_loadable(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     """SIGKILL a real `rag index` process mid-build; the old index must still open."""
     out = tmp_path / "idx"
-    assert runner.invoke(app, ["index", str(SAMPLE / "marie_curie.txt"), "--out", str(out)], env=env).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["index", str(SAMPLE / "marie_curie.txt"), "--out", str(out)], env=env
+        ).exit_code
+        == 0
+    )
     big = tmp_path / "big"
     big.mkdir()
     shutil.copy(SAMPLE / "telescopes.json", big)
-    lines = (json.dumps({"title": f"Note {i}", "text": f"Observation {i}: the sky was clear over site {i % 97}."}) for i in range(4000))
+    lines = (
+        json.dumps(
+            {
+                "title": f"Note {i}",
+                "text": f"Observation {i}: the sky was clear over site {i % 97}.",
+            }
+        )
+        for i in range(4000)
+    )
     (big / "notes.jsonl").write_text("\n".join(lines))
     cmd = [sys.executable, "-m", "rag.cli", "index", str(big), "--out", str(out)]
-    proc = subprocess.Popen(cmd, env={**_os_env(), **env, "RAG_CACHE_DIR": str(tmp_path / "c")}, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env={**_os_env(), **env, "RAG_CACHE_DIR": str(tmp_path / "c")}, stderr=subprocess.PIPE
+    )
     _wait_for_staging(out, proc)
     proc.kill()
     proc.wait()
-    result = runner.invoke(app, ["query", str(out), "When did Marie Curie win the chemistry prize?", "--json"], env=env)
+    result = runner.invoke(
+        app, ["query", str(out), "When did Marie Curie win the chemistry prize?", "--json"], env=env
+    )
     assert result.exit_code == 0, result.output
     assert "1911" in json.loads(result.stdout)["text"]
 
@@ -143,4 +176,6 @@ def _wait_for_staging(out: Path, proc: subprocess.Popen[bytes]) -> None:
             time.sleep(0.5)  # let it get into the middle of reading or embedding
             return
         time.sleep(0.05)
-    raise AssertionError(f"build never started staging: {proc.stderr.read() if proc.stderr else ''!r}")
+    raise AssertionError(
+        f"build never started staging: {proc.stderr.read() if proc.stderr else ''!r}"
+    )

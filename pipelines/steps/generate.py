@@ -47,6 +47,10 @@ class GenerateStep(Step):
         state.record(
             self.type_name,
             inputs={"passages": top, "reader": reading.reader},
-            outputs={"answer": reading.answer, "citations": [c.passage_id for c in reading.citations], **reading.details},
+            outputs={
+                "answer": reading.answer,
+                "citations": [c.passage_id for c in reading.citations],
+                **reading.details,
+            },
         )
         return state

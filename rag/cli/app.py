@@ -37,8 +37,10 @@ def _global_options(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", envvar="RAG_CONFIG",
-            help="Settings file (.toml or .yaml). RAG_* variables override it, flags override both.",
+            "--config",
+            "-c",
+            envvar="RAG_CONFIG",
+            help="Settings file (.toml or .yaml); RAG_* variables and flags override it.",
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
@@ -47,9 +49,11 @@ def _global_options(
     """Configure logging and remember the settings file."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(
-        level=level, format="%(message)s", datefmt="[%X]",
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
         handlers=[RichHandler(console=err_console, show_path=False)],
-    )  # fmt: skip
+    )
     # Silence chatty third-party INFO logs (HTTP requests, model loading) unless debugging.
     for name in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -22,9 +22,18 @@ def sample_corpus() -> Path:
 @app.command("demo")
 @reports_errors
 def demo_command(
-    question: Annotated[str, typer.Option("--question", help="What to ask the sample corpus.")] = DEFAULT_QUESTION,
-    pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="dense, bm25 or hybrid.")] = "hybrid",
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the demo index [default: <cache_dir>/demo-index].")] = None,
+    question: Annotated[
+        str, typer.Option("--question", help="What to ask the sample corpus.")
+    ] = DEFAULT_QUESTION,
+    pipeline: Annotated[
+        str, typer.Option("--pipeline", "-p", help="dense, bm25 or hybrid.")
+    ] = "hybrid",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write the demo index [default: <cache_dir>/demo-index]."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Index the bundled sample corpus (6 short documents in 5 formats) and answer a question."""

@@ -14,32 +14,51 @@ from rag.cli.output import console, emit_json
 @app.command("index")
 @reports_errors
 def index_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .pdf .html .json .jsonl).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (.txt .md .pdf .html .json .jsonl).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Index dir to create or update.")],
-    chunk_size: Annotated[int | None, typer.Option(help="Tokens per passage [default 512].")] = None,
-    chunk_overlap: Annotated[int | None, typer.Option(help="Overlap in tokens [default 64].")] = None,
-    embedder: Annotated[str | None, typer.Option(help="Model: all-MiniLM-L6-v2, a local folder, or openai:<model>.")] = None,
-    precision: Annotated[str | None, typer.Option(help="fp32 (exact) or bf16 (faster, lossless here).")] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(help="Tokens per passage [default 512].")
+    ] = None,
+    chunk_overlap: Annotated[
+        int | None, typer.Option(help="Overlap in tokens [default 64].")
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Model: all-MiniLM-L6-v2, a local folder, or openai:<model>.")
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="fp32 (exact) or bf16 (faster, lossless here).")
+    ] = None,
     vector_kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or ivf.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the build report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the build report as JSON.")
+    ] = False,
 ) -> None:
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
     passages of deleted files; a killed run leaves the previous index intact and resumes."""
     from indexers.builder import build_index
 
     settings = settings_with(
-        chunking__chunk_size=chunk_size, chunking__chunk_overlap=chunk_overlap,
-        embedder__model=embedder, embedder__precision=precision, vector__kind=vector_kind,
-    )  # fmt: skip
+        chunking__chunk_size=chunk_size,
+        chunking__chunk_overlap=chunk_overlap,
+        embedder__model=embedder,
+        embedder__precision=precision,
+        vector__kind=vector_kind,
+    )
     report = build_index(paths, out, settings)
     summary = {
-        "out": str(report.out), "passages": report.passages, "added": report.added,
-        "removed": report.removed, "sources_read": report.sources_read,
-        "sources_unchanged": report.sources_unchanged, "skipped": report.skipped,
+        "out": str(report.out),
+        "passages": report.passages,
+        "added": report.added,
+        "removed": report.removed,
+        "sources_read": report.sources_read,
+        "sources_unchanged": report.sources_unchanged,
+        "skipped": report.skipped,
         "seconds": round(report.seconds, 3),
         "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
         "passages_per_second": round(report.added / report.seconds, 1) if report.seconds else None,
-    }  # fmt: skip
+    }
     if as_json:
         emit_json(summary)
         return
@@ -51,4 +70,3 @@ def index_command(
     )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
     console.print(f"[dim]{stages}[/]")
-

@@ -19,7 +19,9 @@ from rag.store import PassageStore
 @reports_errors
 def inspect_command(
     index: Annotated[Path, typer.Argument(help="Index dir built by `rag index`.")],
-    passage: Annotated[str | None, typer.Option("--passage", help="Show one passage by id.")] = None,
+    passage: Annotated[
+        str | None, typer.Option("--passage", help="Show one passage by id.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show the manifest and counts of INDEX, or one passage with --passage (loads no model)."""
@@ -37,6 +39,14 @@ def inspect_command(
         emit_json(info)
         return
     table = Table("field", "value", title=str(index), show_header=False)
-    for key in ("format_version", "memrag_version", "embedder", "chunking", "indexes", "counts", "build"):
+    for key in (
+        "format_version",
+        "memrag_version",
+        "embedder",
+        "chunking",
+        "indexes",
+        "counts",
+        "build",
+    ):
         table.add_row(key, str(info[key]))
     console.print(table)

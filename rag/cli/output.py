@@ -21,7 +21,9 @@ def emit_json(data: Any) -> None:
 def show_answer(answer: Answer, passages: dict[str, Passage]) -> None:
     """Print an answer, its citations and the ranked hits."""
     console.print(f"[bold]Q:[/] {answer.question}")
-    console.print(f"[bold green]A:[/] {answer.text or '(no answer found)'}  [dim]({answer.reader})[/]")
+    console.print(
+        f"[bold green]A:[/] {answer.text or '(no answer found)'}  [dim]({answer.reader})[/]"
+    )
     for n, cite in enumerate(answer.citations, start=1):
         where = cite.title or cite.source or cite.passage_id
         console.print(f"  [{n}] [cyan]{where}[/] [dim]{cite.passage_id}[/]: “{cite.quote}”")

@@ -16,9 +16,16 @@ from rag.cli.output import emit_json, show_answer
 def query_command(
     index: Annotated[Path, typer.Argument(help="Index dir built by `rag index`.")],
     question: Annotated[str, typer.Argument(help="The question to answer.")],
-    pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Preset (dense, bm25, hybrid) or a pipeline .yaml.")] = "dense",
-    k: Annotated[int | None, typer.Option("--k", "-k", help="Passages to retrieve [default 5].")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer, citations, hits and trace as JSON.")] = False,
+    pipeline: Annotated[
+        str,
+        typer.Option("--pipeline", "-p", help="Preset (dense, bm25, hybrid) or a pipeline .yaml."),
+    ] = "dense",
+    k: Annotated[
+        int | None, typer.Option("--k", "-k", help="Passages to retrieve [default 5].")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer, citations, hits and trace as JSON.")
+    ] = False,
 ) -> None:
     """Answer QUESTION from INDEX with a pipeline; prints the answer with citations."""
     from pipelines.rag_index import RagIndex

@@ -103,9 +103,8 @@ def parse_reply(text: str) -> tuple[str, list[int], str]:
     """Return (answer, cited numbers, parse mode) from a reply; answer is "" if none is found."""
     obj, mode = parse_json_object(text)
     if obj is not None:
-        raw_answer = obj.get("answer")
-        if isinstance(raw_answer, (str, int, float)) and not isinstance(raw_answer, bool):
-            return str(raw_answer).strip(), _numbers(obj.get("citations")), mode
+        # A JSON reply is never re-read as prose: its "citations": [1] is not a marker.
+        return _answer_text(obj.get("answer")), _numbers(obj.get("citations")), mode
     markers = _MARKER.findall(text)
     if markers:
         numbers = [int(n) for group in markers for n in group.split(",")]
@@ -114,6 +113,17 @@ def parse_reply(text: str) -> tuple[str, list[int], str]:
         answer = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(answer.split()))
         return answer.strip(), numbers, "markers"
     return "", [], "none"
+
+
+def _answer_text(value: Any) -> str:
+    """Read the answer field: a string or number, or a list of them joined by commas."""
+    items = value if isinstance(value, list) else [value]
+    parts = [
+        str(v).strip()
+        for v in items
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    ]
+    return ", ".join(p for p in parts if p)
 
 
 def _numbers(value: Any) -> list[int]:

@@ -26,14 +26,18 @@ class IndexConformance(ABC):
         assert index.search("anything at all", 5) == []
         assert len(index) == 0
 
-    def test_finds_the_passage_a_query_is_about(self, embedder: Embedder, passages: list[Passage]) -> None:
+    def test_finds_the_passage_a_query_is_about(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
         index = self.make_index(embedder)
         index.add(passages)
         hits = index.search("When was Hubble Space Telescope launched Discovery?", 3)
         assert hits[0].passage_id == passages[4].id
         assert all(h.retriever == index.kind for h in hits)
 
-    def test_hits_are_sorted_and_limited_to_k(self, embedder: Embedder, passages: list[Passage]) -> None:
+    def test_hits_are_sorted_and_limited_to_k(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
         index = self.make_index(embedder)
         index.add(passages)
         hits = index.search("Nobel Prize in Chemistry radium", 3)
@@ -48,7 +52,9 @@ class IndexConformance(ABC):
         assert len(index) == len(passages)
         assert index.ids() == {p.id for p in passages}
 
-    def test_delete_removes_only_what_is_named(self, embedder: Embedder, passages: list[Passage]) -> None:
+    def test_delete_removes_only_what_is_named(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
         index = self.make_index(embedder)
         index.add(passages)
         index.delete([passages[4].id, "ffffffffffffffff"])
@@ -56,7 +62,9 @@ class IndexConformance(ABC):
         hits = index.search("Hubble Space Telescope launched aboard Discovery", 8)
         assert passages[4].id not in {h.passage_id for h in hits}
 
-    def test_delete_everything_then_add_again(self, embedder: Embedder, passages: list[Passage]) -> None:
+    def test_delete_everything_then_add_again(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
         index = self.make_index(embedder)
         index.add(passages)
         index.delete([p.id for p in passages])
@@ -64,13 +72,17 @@ class IndexConformance(ABC):
         index.add(passages[:2])
         assert index.search("Eiffel Tower Paris", 1)[0].passage_id == passages[0].id
 
-    def test_save_and_load_round_trip(self, tmp_path: Path, embedder: Embedder, passages: list[Passage]) -> None:
+    def test_save_and_load_round_trip(
+        self, tmp_path: Path, embedder: Embedder, passages: list[Passage]
+    ) -> None:
         index = self.make_index(embedder)
         index.add(passages)
         index.save(tmp_path / "idx")
         loaded = self.load_index(tmp_path / "idx", embedder)
         query = "Which river carries the most water?"
-        assert [h.passage_id for h in loaded.search(query, 4)] == [h.passage_id for h in index.search(query, 4)]
+        assert [h.passage_id for h in loaded.search(query, 4)] == [
+            h.passage_id for h in index.search(query, 4)
+        ]
         loaded.delete([passages[7].id])
         loaded.add([Passage.from_text("The Nile flows north through Egypt.", title="Nile")])
         assert len(loaded) == len(passages)

@@ -21,7 +21,9 @@ def test_stemming_matches_inflected_forms(passages: list[Passage]) -> None:
     assert [h.passage_id for h in index.search("discovered", 5)] == [passages[1].id]
 
 
-def test_query_with_no_known_term_or_only_stopwords_returns_nothing(passages: list[Passage]) -> None:
+def test_query_with_no_known_term_or_only_stopwords_returns_nothing(
+    passages: list[Passage],
+) -> None:
     index = BM25Index()
     index.add(passages)
     assert index.search("zyzzyva quokka", 5) == []

@@ -45,7 +45,9 @@ def test_build_writes_a_complete_index_dir(docs: Path, tmp_path: Path, settings:
     assert "Hubble" in (idx.store.get(hit.passage_id).text or "")  # type: ignore[union-attr]
 
 
-def test_rerun_reads_only_changes_and_removes_vanished_files(docs: Path, tmp_path: Path, settings: Settings) -> None:
+def test_rerun_reads_only_changes_and_removes_vanished_files(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
     out = tmp_path / "idx"
     first = build_index([docs], out, settings)
     again = build_index([docs], out, settings)
@@ -64,7 +66,9 @@ def test_rerun_reads_only_changes_and_removes_vanished_files(docs: Path, tmp_pat
     assert update.passages == first.passages - update.removed + update.added
 
 
-def test_identical_passages_in_two_files_are_stored_once(tmp_path: Path, settings: Settings) -> None:
+def test_identical_passages_in_two_files_are_stored_once(
+    tmp_path: Path, settings: Settings
+) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.txt").write_text("The same sentence twice.")
     (tmp_path / "d" / "b.txt").write_text("The same sentence twice.")
@@ -74,7 +78,9 @@ def test_identical_passages_in_two_files_are_stored_once(tmp_path: Path, setting
     assert build_index([tmp_path / "d"], tmp_path / "idx", settings).passages == 1
 
 
-def test_unreadable_files_are_skipped_with_their_reason(docs: Path, tmp_path: Path, settings: Settings) -> None:
+def test_unreadable_files_are_skipped_with_their_reason(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
     (docs / "binary.txt").write_bytes(b"\x00\x01\xff\xfe" * 50)
     (docs / "empty.md").write_text("   \n")
     report = build_index([docs], tmp_path / "idx", settings)
@@ -83,7 +89,9 @@ def test_unreadable_files_are_skipped_with_their_reason(docs: Path, tmp_path: Pa
 
 
 @pytest.mark.parametrize("case", ["missing", "empty-folder", "only-bad-files"])
-def test_nothing_to_index_is_an_error_naming_the_path(tmp_path: Path, settings: Settings, case: str) -> None:
+def test_nothing_to_index_is_an_error_naming_the_path(
+    tmp_path: Path, settings: Settings, case: str
+) -> None:
     target = tmp_path / "in"
     if case != "missing":
         target.mkdir()
@@ -94,7 +102,9 @@ def test_nothing_to_index_is_an_error_naming_the_path(tmp_path: Path, settings: 
     assert not (tmp_path / "idx").exists()
 
 
-def test_refuses_to_overwrite_a_folder_that_is_not_an_index(docs: Path, tmp_path: Path, settings: Settings) -> None:
+def test_refuses_to_overwrite_a_folder_that_is_not_an_index(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
@@ -103,7 +113,9 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_index(docs: Path, tmp_path
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 
-def test_index_built_with_another_embedder_is_refused(docs: Path, tmp_path: Path, settings: Settings) -> None:
+def test_index_built_with_another_embedder_is_refused(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
     out = tmp_path / "idx"
     build_index([docs], out, settings)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -115,8 +127,12 @@ def test_index_built_with_another_embedder_is_refused(docs: Path, tmp_path: Path
         build_index([docs], out, settings)
 
 
-@pytest.mark.parametrize("damage", ["no-manifest-file", "garbage-manifest", "foreign-json", "store-deleted"])
-def test_corrupt_or_foreign_index_dirs_are_reported(docs: Path, tmp_path: Path, settings: Settings, damage: str) -> None:
+@pytest.mark.parametrize(
+    "damage", ["no-manifest-file", "garbage-manifest", "foreign-json", "store-deleted"]
+)
+def test_corrupt_or_foreign_index_dirs_are_reported(
+    docs: Path, tmp_path: Path, settings: Settings, damage: str
+) -> None:
     out = tmp_path / "idx"
     build_index([docs], out, settings)
     if damage == "no-manifest-file":
@@ -160,7 +176,9 @@ def test_interrupted_build_keeps_the_previous_index_and_resumes(
     real = make_embedder(settings.embedder.model_copy(update={"cache": False}), settings.cache_dir)
     flaky = _FailingEmbedder(real, fail_on_call=3)
     monkeypatch.setattr(
-        builder_module, "make_embedder", lambda *_: CachedEmbedder(flaky, tmp_path / "e", chunk_size=2)
+        builder_module,
+        "make_embedder",
+        lambda *_: CachedEmbedder(flaky, tmp_path / "e", chunk_size=2),
     )
     with pytest.raises(KeyboardInterrupt):
         build_index([docs], out, settings)
@@ -171,14 +189,18 @@ def test_interrupted_build_keeps_the_previous_index_and_resumes(
 
     steady = _FailingEmbedder(real, fail_on_call=None)
     monkeypatch.setattr(
-        builder_module, "make_embedder", lambda *_: CachedEmbedder(steady, tmp_path / "e", chunk_size=2)
+        builder_module,
+        "make_embedder",
+        lambda *_: CachedEmbedder(steady, tmp_path / "e", chunk_size=2),
     )
     report = build_index([docs], out, settings)
     assert steady.texts == report.added - embedded_before_kill
     assert open_index_dir(out, settings).store.ids() != before
 
 
-def test_swap_interrupted_between_renames_is_recovered(docs: Path, tmp_path: Path, settings: Settings) -> None:
+def test_swap_interrupted_between_renames_is_recovered(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
     out = tmp_path / "idx"
     build_index([docs], out, settings)
     out.rename(tmp_path / ".idx.old")  # as if killed after moving the old version aside

@@ -47,7 +47,9 @@ def test_vectors_of_the_wrong_shape_are_refused(embedder: Embedder) -> None:
         index.add_vectors(["0123456789abcdef"], np.zeros((1, 3), dtype=np.float32))
 
 
-def test_loading_with_an_embedder_of_another_dim_fails(tmp_path: Path, embedder: Embedder, passages: list[Passage]) -> None:
+def test_loading_with_an_embedder_of_another_dim_fails(
+    tmp_path: Path, embedder: Embedder, passages: list[Passage]
+) -> None:
     index = VectorIndex(embedder, VectorSettings(device="cpu"))
     index.add(passages)
     index.save(tmp_path / "v")
@@ -62,7 +64,9 @@ def test_loading_with_an_embedder_of_another_dim_fails(tmp_path: Path, embedder:
         VectorIndex.load(tmp_path / "v", Tiny())
 
 
-def test_corrupt_faiss_file_is_reported(tmp_path: Path, embedder: Embedder, passages: list[Passage]) -> None:
+def test_corrupt_faiss_file_is_reported(
+    tmp_path: Path, embedder: Embedder, passages: list[Passage]
+) -> None:
     index = VectorIndex(embedder, VectorSettings(device="cpu"))
     index.add(passages)
     index.save(tmp_path / "v")
@@ -85,4 +89,6 @@ def test_gpu_search_matches_cpu(embedder: Embedder, passages: list[Passage]) -> 
     cpu.add(passages)
     gpu.add(passages)
     query = "Where is the Great Barrier Reef?"
-    assert [h.passage_id for h in gpu.search(query, 5)] == [h.passage_id for h in cpu.search(query, 5)]
+    assert [h.passage_id for h in gpu.search(query, 5)] == [
+        h.passage_id for h in cpu.search(query, 5)
+    ]

@@ -23,10 +23,15 @@ def test_rrf_scores_by_hand() -> None:
 
 def test_duplicate_ids_in_one_ranking_count_once() -> None:
     fused = reciprocal_rank_fusion({"dense": _hits("a", "a", "b")}, k=1)
-    assert {h.passage_id: h.score for h in fused} == {"a": pytest.approx(1 / 2), "b": pytest.approx(1 / 4)}
+    assert {h.passage_id: h.score for h in fused} == {
+        "a": pytest.approx(1 / 2),
+        "b": pytest.approx(1 / 4),
+    }
 
 
 def test_weights_and_empty_lists() -> None:
-    fused = reciprocal_rank_fusion({"dense": _hits("a"), "bm25": _hits("b"), "none": []}, k=60, weights={"bm25": 2.0})
+    fused = reciprocal_rank_fusion(
+        {"dense": _hits("a"), "bm25": _hits("b"), "none": []}, k=60, weights={"bm25": 2.0}
+    )
     assert [h.passage_id for h in fused] == ["b", "a"]
     assert reciprocal_rank_fusion({}, k=60) == []

@@ -32,7 +32,9 @@ def test_yaml_round_trip(tmp_path: Path) -> None:
         ("steps: [\n", "not valid YAML"),
     ],
 )
-def test_bad_pipeline_files_are_reported_with_their_path(tmp_path: Path, content: str, message: str) -> None:
+def test_bad_pipeline_files_are_reported_with_their_path(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(content)
     with pytest.raises(ConfigError, match=message) as err:

@@ -218,6 +218,9 @@ def test_llm_reader_falls_back_on_garbage(caplog: pytest.LogCaptureFixture) -> N
     assert [c.passage_id for c in reading.citations] == [ACME.id]
     assert reading.details["fallback"].startswith("no answer found")
     assert "fell back" in caplog.text
+    null = LLMReader(ScriptedLLM('{"answer": null, "citations": [2]}')).read("Q?", PASSAGES)
+    assert null.answer == '{"answer": null, "citations": [2]}'
+    assert null.details["fallback"] == "no answer found (json)"
     unknown = LLMReader(ScriptedLLM('{"answer": "unknown", "citations": []}')).read("Q?", PASSAGES)
     assert unknown.answer == "unknown"
     assert unknown.details["fallback"] == "no usable citation"

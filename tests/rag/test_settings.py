@@ -8,7 +8,9 @@ from rag.errors import ConfigError
 from rag.settings import load_settings
 
 
-def test_precedence_file_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_file_then_env_then_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "memrag.toml"
     config.write_text("[chunking]\nchunk_size = 300\nchunk_overlap = 10\n[retrieval]\ntop_k = 3\n")
     monkeypatch.setenv("RAG_CHUNKING__CHUNK_SIZE", "400")
@@ -35,7 +37,9 @@ def test_yaml_config_is_read(tmp_path: Path) -> None:
         ("conf.ini", "[x]", "must be .toml"),
     ],
 )
-def test_malformed_config_names_file_and_problem(tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_malformed_config_names_file_and_problem(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
     config = tmp_path / name
     config.write_text(content)
     with pytest.raises(ConfigError, match=message) as err:
@@ -50,5 +54,5 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_bad_environment_value_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_RETRIEVAL__TOP_K", "many")
-    with pytest.raises(ConfigError, match="retrieval.top_k"):
+    with pytest.raises(ConfigError, match=r"retrieval\.top_k"):
         load_settings()

@@ -51,5 +51,5 @@ def test_read_only_store_refuses_missing_or_foreign_files(tmp_path: Path) -> Non
         PassageStore(tmp_path / "nope.sqlite", read_only=True)
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(IndexFormatError, match="junk.sqlite"):
+    with pytest.raises(IndexFormatError, match=r"junk\.sqlite"):
         PassageStore(junk, read_only=True)
