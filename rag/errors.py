@@ -25,6 +25,10 @@ class LLMError(MemragError):
     """An LLM backend that failed after retries or answered something unusable."""
 
 
+class EmbeddingEndpointError(MemragError):
+    """An embeddings endpoint that failed after retries or answered something unusable."""
+
+
 class MissingExtraError(MemragError):
     """An optional dependency that is not installed; the message names the extra."""
 

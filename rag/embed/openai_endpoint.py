@@ -11,17 +11,13 @@ from typing import Any
 import numpy as np
 
 from rag.embed.base import Embedder
-from rag.errors import ConfigError, MemragError
+from rag.errors import ConfigError, EmbeddingEndpointError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PREFIX = "openai:"
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
-
-
-class EmbeddingEndpointError(MemragError):
-    """An embeddings endpoint that failed after retries or answered something unusable."""
 
 
 class OpenAIEndpointEmbedder(Embedder):

@@ -21,10 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.embed.cache import CachedEmbedder
-from rag.embed.openai_endpoint import EmbeddingEndpointError, OpenAIEndpointEmbedder
+from rag.embed.openai_endpoint import OpenAIEndpointEmbedder
 from rag.embed.openvino_encoder import OpenVINOEmbedder
 from rag.embed.sentence_transformer import SentenceTransformerEmbedder
-from rag.errors import ConfigError
+from rag.errors import ConfigError, EmbeddingEndpointError
 from rag.settings import EmbedderSettings
 
 PARAGRAPH = (
