@@ -75,6 +75,10 @@ class CachedEmbedder(Embedder):
             return np.empty((0, self.dim), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a query directly: queries rarely repeat, so a disk write per query only costs."""
+        return self.inner.embed_query(text)
+
     def _embed_missing(
         self, missing: dict[str, str], found: dict[str, np.ndarray], show_progress: bool
     ) -> None:

@@ -1,0 +1,1 @@
+"""Operators: the model-backed jobs of a pipeline, each with an LLM and an offline version."""
