@@ -48,12 +48,10 @@ def _global_options(
 ) -> None:
     """Configure logging and remember the settings file."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        datefmt="[%X]",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-    )
+    handler = RichHandler(console=err_console, show_path=False)
+    # On the handler too: some libraries reset their own logger's level when imported.
+    handler.setLevel(level)
+    logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]", handlers=[handler])
     # Silence chatty third-party INFO logs (HTTP requests, model loading) unless debugging.
     for name in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -95,7 +93,7 @@ def reports_errors(func: F) -> F:
 
 def _register_commands() -> None:
     """Import the command modules, which attach themselves to `app`."""
-    from rag.cli import demo, index, inspect, query  # noqa: F401
+    from rag.cli import demo, evaluate, index, inspect, query  # noqa: F401
 
 
 _register_commands()

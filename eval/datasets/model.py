@@ -1,0 +1,41 @@
+"""The evaluation data model: one question with its gold labels, and a loaded dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class QAItem(BaseModel):
+    """One question with its reference answers and the ids of its gold passages."""
+
+    id: str
+    question: str
+    answers: list[str] = Field(default_factory=list, description="The answer, then its aliases.")
+    gold_ids: list[str] = Field(
+        default_factory=list, description="Passage ids (content hashes) of the gold passages."
+    )
+    gold_titles: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extras such as hops; 'unmatched_gold' lists gold ids or titles not in the "
+        "corpus.",
+    )
+
+
+class Dataset(BaseModel):
+    """A question set, the corpus to index for it, and a hash that pins both and the selection."""
+
+    name: str
+    corpus_path: Path = Field(description="A JSON/JSONL corpus file that `rag index` can read.")
+    questions_path: Path
+    questions: list[QAItem]
+    openie_path: Path | None = Field(
+        default=None, description="A cached OpenIE file (openie*.json) found beside the data."
+    )
+    corpus_size: int = Field(description="Distinct passages the corpus file gives.")
+    content_hash: str = Field(
+        description="SHA-256 over the corpus and questions file bytes and the selection."
+    )

@@ -1,0 +1,140 @@
+"""Retrieval and answer metrics per question, and their means over a question set.
+
+Retrieval metrics follow HippoRAG: Recall@k is the share of a question's distinct gold passages
+found among the top k retrieved, averaged over questions. A ranking is first reduced to its
+distinct ids (a passage keeps the rank of its first occurrence), so a duplicate neither counts
+twice nor takes a slot. A question without gold labels has no retrieval score: the functions
+return None and `aggregate` leaves it out of the means, rather than counting it as 0 or 1.
+
+Answer metrics follow the official SQuAD v1.1 script: answers are normalized (lower case, no
+punctuation, no articles a/an/the, single spaces), EM and token F1 take the best over the
+reference answers and their aliases. One departure, as in SQuAD v2: when the prediction or a
+reference normalizes to nothing, F1 is 1.0 if both do and 0.0 otherwise (v1.1 gives 0.0 even
+when both are empty, which would score F1 below EM).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+ARTICLES = re.compile(r"\b(a|an|the)\b")
+PUNCTUATION = frozenset(string.punctuation)
+
+
+def _distinct(ranked: Sequence[str]) -> list[str]:
+    """The ranking without repeats, each id at its first position."""
+    return list(dict.fromkeys(ranked))
+
+
+def _check_k(k: int) -> None:
+    """Reject a cutoff that selects nothing."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+
+
+def recall_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | None:
+    """Share of the distinct gold ids among the top k distinct retrieved ids; None without gold."""
+    _check_k(k)
+    wanted = set(gold)
+    if not wanted:
+        return None
+    return len(wanted.intersection(_distinct(ranked)[:k])) / len(wanted)
+
+
+def all_recall_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | None:
+    """1.0 when all gold ids are in the top k (HippoRAG's All-Recall), else 0.0; None if no gold."""
+    recall = recall_at_k(ranked, gold, k)
+    return None if recall is None else float(recall == 1.0)
+
+
+def hit_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | None:
+    """1.0 when any gold id is in the top k, else 0.0; None without gold."""
+    _check_k(k)
+    wanted = set(gold)
+    if not wanted:
+        return None
+    return float(any(pid in wanted for pid in _distinct(ranked)[:k]))
+
+
+def reciprocal_rank(ranked: Sequence[str], gold: Collection[str]) -> float | None:
+    """1 / rank of the first gold id among distinct ids, 0.0 if none is there; None if no gold."""
+    wanted = set(gold)
+    if not wanted:
+        return None
+    for rank, pid in enumerate(_distinct(ranked), start=1):
+        if pid in wanted:
+            return 1.0 / rank
+    return 0.0
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD v1.1 normalization: lower case, drop punctuation and articles, collapse spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in PUNCTUATION)
+    return " ".join(ARTICLES.sub(" ", text).split())
+
+
+def _f1(prediction: str, reference: str) -> float:
+    """Token-multiset F1 of two answers after normalization."""
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    same = sum((Counter(pred) & Counter(ref)).values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred), same / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, answers: Sequence[str]) -> float | None:
+    """1.0 when the normalized prediction equals a normalized answer; None without answers."""
+    if not answers:
+        return None
+    norm = normalize_answer(prediction)
+    return float(any(norm == normalize_answer(a) for a in answers))
+
+
+def token_f1(prediction: str, answers: Sequence[str]) -> float | None:
+    """Best token F1 of the prediction against any answer; None without answers."""
+    if not answers:
+        return None
+    return max(_f1(prediction, a) for a in answers)
+
+
+def retrieval_scores(
+    ranked: Sequence[str], gold: Collection[str], ks: Iterable[int] = (2, 5)
+) -> dict[str, float | None]:
+    """Recall@k for each k and the reciprocal rank of one question, keyed 'recall@k' and 'mrr'."""
+    scores = {f"recall@{k}": recall_at_k(ranked, gold, k) for k in ks}
+    scores["mrr"] = reciprocal_rank(ranked, gold)
+    return scores
+
+
+def answer_scores(prediction: str, answers: Sequence[str]) -> dict[str, float | None]:
+    """Exact match and token F1 of one question, keyed 'em' and 'f1'."""
+    return {"em": exact_match(prediction, answers), "f1": token_f1(prediction, answers)}
+
+
+def aggregate(records: Iterable[Mapping[str, float | None]]) -> dict[str, float | None]:
+    """Mean of each metric over the questions that have a value for it; None where none has."""
+    totals: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for record in records:
+        for name, value in record.items():
+            totals.setdefault(name, 0.0)
+            counts.setdefault(name, 0)
+            if value is not None:
+                totals[name] += value
+                counts[name] += 1
+    return {name: totals[name] / counts[name] if counts[name] else None for name in totals}
+
+
+def measured(records: Iterable[Mapping[str, float | None]]) -> dict[str, int]:
+    """How many questions each metric's mean covers (those with a value, not None)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        for name, value in record.items():
+            counts[name] = counts.get(name, 0) + (value is not None)
+    return counts

@@ -1,0 +1,68 @@
+"""`rag eval`: run pipelines side by side on a benchmark and report the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.cli.app import app, reports_errors, settings_with
+from rag.cli.output import console, emit_json
+
+
+@app.command("eval")
+@reports_errors
+def eval_command(
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Dataset folder (HippoRAG layout: questions JSON + corpus JSON) or questions file.",
+        ),
+    ],
+    pipelines: Annotated[
+        str, typer.Option("--pipelines", "-p", help="Comma-separated presets or .yaml files.")
+    ] = "dense,bm25,hybrid",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write records, summary.json/.md, settings and chart here."
+        ),
+    ] = None,
+    questions: Annotated[
+        Path | None, typer.Option(help="Questions file, when --dataset is a corpus.")
+    ] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Corpus file (needed for a generic JSONL question set).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="A random sample of N questions (fixed by --seed).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
+    ks: Annotated[str, typer.Option("--k", help="Recall cut-offs, comma-separated.")] = "1,2,5,10",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Index the dataset's corpus once (cached by content and settings), answer every question
+    with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side. With --out,
+    a killed run resumes where it stopped."""
+    from eval.datasets import load_dataset
+    from eval.runner import run
+
+    settings = settings_with()
+    ds = load_dataset(
+        dataset, questions=questions, corpus=corpus, limit=limit, sample=sample, seed=seed
+    )
+    k_values = tuple(int(k) for k in ks.split(","))
+    table = run(
+        ds, [p.strip() for p in pipelines.split(",")], out=out, settings=settings, ks=k_values
+    )
+    if as_json:
+        emit_json(table.to_dict())
+        return
+    console.print(f"[bold]{ds.name}[/]: {len(ds.questions)} questions, index {table.meta['index']}")
+    console.print(table.to_markdown(), highlight=False, soft_wrap=True)
+    if out:
+        console.print(f"[dim]results in {out}[/]")
