@@ -1,8 +1,8 @@
 """Evaluation and benchmarks: retrieval quality, answer quality, speed and memory.
 
-    import eval
-    table = eval.run("../shared/data/musique-100", pipelines=["dense", "bm25", "hybrid"])
-    print(table)
+import eval
+table = eval.run("../shared/data/musique-100", pipelines=["dense", "bm25", "hybrid"])
+print(table)
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def eval_command(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset folder (HippoRAG layout: questions JSON + corpus JSON) or questions file.",
+            help="Dataset folder (HippoRAG layout: questions + corpus JSON) or questions file.",
         ),
     ],
     pipelines: Annotated[
