@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.bench.isolated import run_isolated
-from eval.bench.system import peak_rss_mb, rss_mb
+from eval.bench.system import peak_rss_mb, round_sig, rss_mb
 from rag.errors import IndexFormatError
 from rag.manifest import MANIFEST
 from rag.settings import Settings
@@ -37,7 +37,7 @@ def measure_build(paths: list[str], out: str, settings_data: dict[str, Any]) -> 
     stages = {
         name: {
             "seconds": round(s, 3),
-            "passages_per_s": round(passages / s, 1) if s > 0 else None,
+            "passages_per_s": round_sig(passages / s) if s > 0 else None,
             "share": round(s / total, 3) if total > 0 else None,
         }
         for name, s in sorted(seconds.items(), key=lambda kv: _stage_order(kv[0]))

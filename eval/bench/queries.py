@@ -9,14 +9,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eval.bench.system import peak_rss_mb, rss_mb
+from eval.bench.system import peak_rss_mb, round_sig, rss_mb
 from rag.errors import InputError
 from rag.settings import Settings
 from rag.types import passage_id
+
+if TYPE_CHECKING:
+    from pipelines.rag_index import RagIndex
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +71,18 @@ def load_questions(path: Path) -> list[BenchQuery]:
 def latency_ms(seconds: Sequence[float]) -> dict[str, float]:
     """p50 and p95 of a list of durations, in milliseconds."""
     ms = np.asarray(seconds, dtype=np.float64) * 1000
-    return {"p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2)}
+    return {
+        "p50": round_sig(float(np.percentile(ms, 50)), 3),
+        "p95": round_sig(float(np.percentile(ms, 95)), 3),
+    }
 
 
-def _sampled_queries(rag_index: Any, count: int) -> list[BenchQuery]:
+def _sampled_queries(rag_index: RagIndex, count: int) -> list[BenchQuery]:
     """Queries made of the first words of random passages, for corpora without questions."""
     ids = rag_index.index_dir.store.ids()
     chosen = random.Random(0).sample(ids, min(count, len(ids)))
-    texts = [" ".join(rag_index.passage(pid).text.split()[:12]) for pid in chosen]
+    passages = rag_index.index_dir.store.get_many(chosen)
+    texts = [" ".join(p.text.split()[:12]) for p in passages]
     return [BenchQuery(text, None) for text in texts if text]
 
 
@@ -94,7 +101,9 @@ def measure_queries(
     rss_start, start = rss_mb(), time.perf_counter()
     idx = RagIndex.open(index_dir, settings)
     open_s = time.perf_counter() - start
-    queries = load_questions(Path(questions)) if questions else _sampled_queries(idx, SAMPLED_QUERIES)
+    queries = (
+        load_questions(Path(questions)) if questions else _sampled_queries(idx, SAMPLED_QUERIES)
+    )
     for name in pipelines:  # load models and fill lazy caches outside the timings
         idx.ask(queries[0].text, pipeline=name)
     rows = []

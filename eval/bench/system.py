@@ -59,8 +59,18 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB."""
+    # VmHWM, not getrusage: ru_maxrss survives exec, so a spawned child would report at least
+    # the RSS of the parent it was forked from.
+    value = _proc_field("/proc/self/status", "VmHWM")
+    if value is not None:
+        return int(value.split()[0]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def round_sig(value: float, digits: int = 4) -> float:
+    """`value` rounded to `digits` significant digits, so tiny timings do not round to 0."""
+    return float(f"{value:.{digits}g}")
 
 
 def disk_mb(path: Path) -> float:

@@ -93,7 +93,7 @@ def reports_errors(func: F) -> F:
 
 def _register_commands() -> None:
     """Import the command modules, which attach themselves to `app`."""
-    from rag.cli import demo, evaluate, index, inspect, query  # noqa: F401
+    from rag.cli import bench, demo, evaluate, index, inspect, query  # noqa: F401
 
 
 _register_commands()
