@@ -31,9 +31,9 @@ def _tokenizer() -> Tokenizer:
 class BM25Index(Index):
     """BM25 over passage title and text.
 
-    Costs: `add` tokenizes only the new passages, then re-scores the corpus matrix
-    (bm25s indexes are static; re-scoring is a sparse count, seconds per million passages).
-    `delete` drops rows and re-scores the same way.
+    Costs: `add` tokenizes only the new passages, then re-scores the whole corpus matrix
+    (bm25s indexes are static): about 30-40 s per million passages on 2 cores. `delete` drops
+    rows and re-scores the same way. A query costs one sparse column sum over the corpus.
     """
 
     kind: ClassVar[str] = "bm25"
@@ -78,11 +78,12 @@ class BM25Index(Index):
 
     def _query_tokens(self, query: str) -> list[int]:
         """Token ids of the query words that occur in the corpus vocabulary."""
-        vocab = self._tokenizer.get_vocab_dict()
-        words = self._tokenizer.tokenize(
-            [query], update_vocab=False, return_as="string", show_progress=False
+        # Ids, not strings: asking bm25s for strings rebuilds a reverse vocabulary per query.
+        ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
         )[0]
-        return [vocab[w] for w in words if w in vocab and w != ""]
+        empty = self._tokenizer.get_vocab_dict().get("")  # bm25s' id for "no word"
+        return [int(i) for i in ids if i != empty]
 
     def search(self, query: str, k: int) -> list[Hit]:
         """Return up to k passages by BM25 score; passages sharing no term are not returned."""
@@ -92,7 +93,10 @@ class BM25Index(Index):
         if not query_ids:
             return []
         scores = self._bm25.get_scores(query_ids)
-        top = np.argsort(-scores, kind="stable")[:k]
+        k = min(k, len(scores))
+        # argpartition then sort k: a full argsort of a million scores costs ~80 ms.
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
         return [
             Hit(passage_id=self._pids[i], score=float(scores[i]), retriever=self.kind)
             for i in top

@@ -67,6 +67,7 @@ class VectorIndex(Index):
         if s.kind == "hnsw":
             hnsw = faiss.IndexHNSWFlat(dim, s.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             hnsw.hnsw.efSearch = s.hnsw_ef_search
+            hnsw.hnsw.efConstruction = s.hnsw_ef_construction
             return faiss.IndexIDMap2(hnsw)
         if s.kind == "ivf":
             # FAISS wants ~39 training points per list; shrink nlist for small corpora.

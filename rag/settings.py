@@ -55,6 +55,9 @@ class VectorSettings(_Section):
     kind: Literal["flat", "hnsw", "ivf"] = "flat"
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
+    hnsw_ef_construction: int = Field(
+        40, description="Higher builds slower and finds more (FAISS default 40)."
+    )
     ivf_nlist: int = 1024
     ivf_nprobe: int = 32
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="gpu needs memrag[gpu].")
