@@ -5,9 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
-
-from typing_extensions import Self
+from typing import ClassVar, Self
 
 from rag.embed.base import Embedder
 from rag.types import Hit, Passage

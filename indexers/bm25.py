@@ -7,13 +7,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.tokenization import Tokenizer
-from typing_extensions import Self
 
 from indexers.base import Index
 from rag.embed.base import Embedder

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -196,7 +196,7 @@ def _manifest(
         indexes=kinds,
         counts={"passages": len(store), "sources": len(sources)},
         build={
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(report.seconds, 3),
             "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
             "added": report.added,

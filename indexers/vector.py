@@ -6,11 +6,10 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import faiss
 import numpy as np
-from typing_extensions import Self
 
 from indexers.base import Index
 from rag.embed.base import Embedder

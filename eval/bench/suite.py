@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def run_bench(
         raise InputError("nothing to benchmark: give a dataset, the scaling run, or both")
     if questions is not None and dataset is None:
         raise InputError("questions need a dataset to ask them of")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
         "machine": machine_info(),
@@ -49,7 +49,7 @@ def run_bench(
         summary["scaling"] = bench_scaling(
             scaling_sizes, scaling_kinds, queries=scaling_queries, workdir=out
         )
-    summary["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    summary["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     return summary, write_summary(out, summary)
 
 
