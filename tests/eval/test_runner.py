@@ -50,6 +50,7 @@ def test_side_by_side_figures_and_files(dataset: Path, tmp_path: Path, settings:
     assert [r["pipeline"] for r in table.rows] == ["dense", "bm25"]
     dense = table.row("dense")
     assert dense["questions"] == 3 and dense["recall@1"] == 1.0 and dense["mrr"] == 1.0
+    assert dense["hit@1"] == 1.0
     assert 0.0 <= dense["em"] <= dense["f1"] <= 1.0
     assert dense["latency_p95_ms"] >= dense["latency_mean_ms"] * 0.5 > 0
     for name in ("summary.json", "summary.md", "settings.json", "chart.png"):
