@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from eval.bench.build import bench_build
 from eval.bench.dataset import bench_dataset, bench_queries
-from eval.bench.queries import gold_ids, recall_at
+from eval.bench.queries import gold_ids
 from eval.bench.scaling import bench_scaling
 from eval.bench.suite import run_bench
 from eval.bench.system import machine_info
@@ -25,7 +25,6 @@ __all__ = [
     "bench_scaling",
     "gold_ids",
     "machine_info",
-    "recall_at",
     "run_bench",
     "summary_markdown",
     "write_summary",

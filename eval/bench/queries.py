@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eval.bench.system import peak_rss_mb, round_sig, rss_mb
+from eval.datasets.corpus import record_passage_id
+from eval.metrics import recall_at_k
 from rag.errors import InputError
 from rag.settings import Settings
-from rag.types import passage_id
 
 if TYPE_CHECKING:
     from pipelines.rag_index import RagIndex
@@ -36,17 +37,12 @@ class BenchQuery:
 
 
 def gold_ids(question: dict[str, Any]) -> set[str]:
-    """Gold passage ids of a MuSiQue-style question: its supporting paragraphs' content hashes."""
+    """Gold passage ids of a MuSiQue-style question, hashed as the dataset loader hashes them."""
     return {
-        passage_id(p["paragraph_text"], p["title"])
+        record_passage_id(p["paragraph_text"], p["title"])
         for p in question["paragraphs"]
         if p.get("is_supporting")
     }
-
-
-def recall_at(ranked: Sequence[str], gold: set[str] | frozenset[str], k: int) -> float:
-    """Share of gold ids among the top k (HippoRAG's Recall@k for one question)."""
-    return len(gold & set(ranked[:k])) / len(gold) if gold else 0.0
 
 
 def load_questions(path: Path) -> list[BenchQuery]:
@@ -118,8 +114,8 @@ def measure_queries(
             idx.ask(q.text, pipeline=pipe)
             answer_s.append(time.perf_counter() - start)
             if q.gold:
-                r2.append(recall_at(ranked, q.gold, 2))
-                r5.append(recall_at(ranked, q.gold, 5))
+                r2.append(recall_at_k(ranked, q.gold, 2) or 0.0)
+                r5.append(recall_at_k(ranked, q.gold, 5) or 0.0)
         search, answer = latency_ms(search_s), latency_ms(answer_s)
         rows.append({
             "pipeline": name, "queries": len(queries),
