@@ -18,6 +18,8 @@ from eval.metrics import exact_match, hit_at_k, recall_at_k, reciprocal_rank, to
 from eval.records import QuestionRecord, RecordFile, dump_json
 from eval.report import ResultTable, save_chart
 from indexers.builder import build_index
+from indexers.graph import GraphIndex
+from indexers.registry import DEFAULT_KINDS
 from pipelines.rag_index import RagIndex
 from rag.manifest import MANIFEST
 from rag.settings import Settings, load_settings
@@ -45,17 +47,33 @@ def code_version() -> dict[str, str]:
     return info
 
 
-def dataset_index(dataset: Dataset, settings: Settings) -> RagIndex:
+def with_dataset_extractor(dataset: Dataset, settings: Settings) -> Settings:
+    """Settings whose graph extractor 'auto' means the dataset's cached OpenIE file, if any."""
+    if settings.graph.extractor != "auto" or dataset.openie_path is None:
+        return settings
+    graph = settings.graph.model_copy(update={"extractor": f"cache:{dataset.openie_path}"})
+    return settings.model_copy(update={"graph": graph})
+
+
+def dataset_index(
+    dataset: Dataset, settings: Settings, kinds: Sequence[str] = DEFAULT_KINDS
+) -> RagIndex:
     """Open the dataset's index, building it once per (corpus content, index settings)."""
     corpus_hash = hashlib.sha256(dataset.corpus_path.read_bytes()).hexdigest()[:12]
-    index_settings = settings.model_dump_json(
-        include={"embedder": {"model", "backend", "precision"}, "chunking": True, "vector": True}
-    )
-    settings_hash = hashlib.sha256(index_settings.encode()).hexdigest()[:12]
+    include: dict[str, Any] = {
+        "embedder": {"model", "backend", "precision"},
+        "chunking": True,
+        "vector": True,
+    }
+    if GraphIndex.kind in kinds:
+        include["graph"] = True
+        include["llm"] = {"provider", "model"}
+    key = settings.model_dump_json(include=include) + ",".join(sorted(kinds))
+    settings_hash = hashlib.sha256(key.encode()).hexdigest()[:12]
     where = settings.cache_dir / "eval-indexes" / f"{dataset.name}-{corpus_hash}-{settings_hash}"
     if not (where / MANIFEST).exists():
         logger.info("indexing %s into %s", dataset.corpus_path, where)
-        build_index([dataset.corpus_path], where, settings)
+        build_index([dataset.corpus_path], where, settings, kinds=kinds)
     # Queries skip the embedding cache so that latency does not depend on earlier runs.
     uncached = settings.embedder.model_copy(update={"cache": False})
     return RagIndex.open(where, settings.model_copy(update={"embedder": uncached}))
@@ -137,12 +155,13 @@ def run(
     settings = settings.model_copy(
         update={"retrieval": settings.retrieval.model_copy(update={"top_k": max(ks)})}
     )
-    idx = dataset_index(ds, settings)
+    settings = with_dataset_extractor(ds, settings)
+    # Fail on an unknown pipeline before any work, and learn which indexes to build.
+    needed = set().union(*(RagIndex.pipeline(name).index_kinds() for name in pipelines))
+    idx = dataset_index(ds, settings, sorted(needed | set(DEFAULT_KINDS)))
     out_dir = Path(out) if out else None
     rows = []
     try:
-        for name in pipelines:
-            idx.pipeline(name)  # fail on an unknown pipeline before any work
         for name in pipelines:
             records = _run_pipeline(idx, ds, name, ks, out_dir, settings.show_progress)
             rows.append(aggregate(name, records, ks))

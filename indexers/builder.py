@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from indexers.base import Index
-from indexers.registry import DEFAULT_KINDS, INDEX_KINDS, new_index
+from indexers.graph import GraphIndex
+from indexers.registry import DEFAULT_KINDS, INDEX_KINDS, extractor_spec, graph_extractor, new_index
 from indexers.vector import VectorIndex
 from rag.atomic import recover, replace_directory
 from rag.embed import make_embedder
@@ -77,6 +79,9 @@ def _open_previous(
         else new_index(k, embedder, settings)
         for k in kinds
     }
+    for index in indexes.values():
+        if isinstance(index, GraphIndex):
+            index.show_progress = settings.show_progress
     return store, indexes
 
 
@@ -132,6 +137,8 @@ def build_index(
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     if manifest is not None:
         manifest.check_embedder(embedder.name, embedder.dim, out)
+        # An update keeps every index kind the dir already has, plus any newly asked for.
+        kinds = list(dict.fromkeys([*manifest.indexes, *kinds]))
     report = BuildReport(out=out)
     with replace_directory(out) as stage:
         store, indexes = _open_previous(out, stage, manifest, embedder, settings, kinds)
@@ -139,7 +146,7 @@ def build_index(
         if len(store) == 0:
             store.close()
             raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
-        _update_indexes(indexes, fresh, removed, embedder, settings, report)
+        _update_indexes(indexes, fresh, removed, store, embedder, settings, report)
         for kind, index in indexes.items():
             index.save(stage / kind)
         (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
@@ -154,24 +161,48 @@ def _update_indexes(
     indexes: dict[str, Index],
     fresh: list[Passage],
     removed: set[str],
+    store: PassageStore,
     embedder: Embedder,
     settings: Settings,
     report: BuildReport,
 ) -> None:
-    """Delete removed passages from every index and add the fresh ones (embedding once)."""
+    """Delete removed passages everywhere and add what each index lacks, embedding once.
+
+    An index kind new to this dir receives every stored passage, not only the fresh ones.
+    """
     for index in indexes.values():
         index.delete(removed)
+    vectors: dict[str, np.ndarray] = {}
+
+    def vectors_of(todo: list[Passage]) -> np.ndarray:
+        missing = [p for p in todo if p.id not in vectors]
+        if missing:
+            start = time.perf_counter()
+            embedded = embedder.embed(
+                [p.embedding_text for p in missing], show_progress=settings.show_progress
+            )
+            vectors.update(zip([p.id for p in missing], embedded, strict=True))
+            report.stage_seconds["embed"] += time.perf_counter() - start
+        return np.stack([vectors[p.id] for p in todo])
+
     for kind, index in indexes.items():
         held = index.ids()
-        todo = [p for p in fresh if p.id not in held]
-        if isinstance(index, VectorIndex) and todo:
+        pool = fresh if len(held) + len(fresh) >= len(store) else list(store.iter_passages())
+        todo = [p for p in pool if p.id not in held]
+        if not todo:
+            continue
+        if isinstance(index, VectorIndex):
+            batch = vectors_of(todo)
             start = time.perf_counter()
-            vectors = embedder.embed(
-                [p.embedding_text for p in todo], show_progress=settings.show_progress
-            )
-            report.stage_seconds["embed"] += time.perf_counter() - start
+            index.add_vectors([p.id for p in todo], batch)
+        elif isinstance(index, GraphIndex):
+            batch = vectors_of(todo)
             start = time.perf_counter()
-            index.add_vectors([p.id for p in todo], vectors)
+            index.use_extractor(graph_extractor(settings))
+            index.add(todo, passage_vectors=batch)
+            for name, seconds in index.stage_seconds.items():
+                report.stage_seconds[f"graph:{name}"] += seconds
+            index.stage_seconds.clear()
         else:
             start = time.perf_counter()
             index.add(todo)
@@ -192,7 +223,7 @@ def _manifest(
         embedder=EmbedderInfo(name=embedder.name, dim=embedder.dim, variant=embedder.cache_key),
         chunking=settings.chunking.model_dump(),
         llm={"provider": settings.llm.provider, "model": settings.llm.model},
-        operators={"reader": "llm" if settings.llm.provider != "none" else "extractive"},
+        operators=_operators(settings, kinds),
         indexes=kinds,
         counts={"passages": len(store), "sources": len(sources)},
         build={
@@ -205,3 +236,11 @@ def _manifest(
         },
         sources=sources,
     )
+
+
+def _operators(settings: Settings, kinds: list[str]) -> dict[str, str]:
+    """Which operators built and read this index (LLM-backed or offline)."""
+    operators = {"reader": "llm" if settings.llm.provider != "none" else "extractive"}
+    if GraphIndex.kind in kinds:
+        operators["openie"] = extractor_spec(settings)
+    return operators

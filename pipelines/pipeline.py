@@ -75,6 +75,10 @@ class Pipeline:
             raise ConfigError(f"{where}: a pipeline must be a mapping with a 'steps' list")
         return cls.from_config(config, where)
 
+    def index_kinds(self) -> set[str]:
+        """The indexes this pipeline's steps search (an index dir must hold them)."""
+        return {name for s in self.steps if isinstance(name := getattr(s, "index", None), str)}
+
     def to_config(self) -> dict[str, Any]:
         """This pipeline as a YAML-ready mapping."""
         config: dict[str, Any] = {"name": self.name}

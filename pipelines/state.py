@@ -53,6 +53,14 @@ class QueryState:
             self._query_vector = self.resources.embedder.embed_query(self.query)
         return self._query_vector
 
+    def embed_with_query(self, texts: list[str]) -> np.ndarray:
+        """Embed query-time texts, batched with the query itself when that is not embedded yet."""
+        if self._query_vector is not None:
+            return self.resources.embedder.embed_queries(texts)
+        vectors = self.resources.embedder.embed_queries([self.query, *texts])
+        self._query_vector = vectors[0]
+        return vectors[1:]
+
     def record(self, step: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
         """Append a trace event; the pipeline fills in its time and LLM usage."""
         self.trace.append(TraceEvent(step=step, inputs=inputs, outputs=outputs))

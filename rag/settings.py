@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -79,6 +79,29 @@ class LLMSettings(_Section):
     cache: bool = True
 
 
+class GraphSettings(_Section):
+    """The knowledge-graph index: how passages become triples and how entities are linked."""
+
+    extractor: str = Field(
+        "auto",
+        description="'offline' (pattern-based), 'llm', 'cache:PATH' (a HippoRAG OpenIE file), "
+        "or 'auto': llm when an LLM is configured, else offline.",
+    )
+    synonymy_threshold: float = Field(0.8, ge=-1.0, le=1.0, description="Cosine for an edge.")
+    synonymy_max_neighbors: int = Field(100, ge=0, description="Synonymy edges per new entity.")
+    synonymy_method: Literal["auto", "flat", "hnsw"] = Field(
+        "auto", description="Exact FAISS search, HNSW, or auto by size."
+    )
+
+    @field_validator("extractor")
+    @classmethod
+    def _known_extractor(cls, value: str) -> str:
+        """Reject extractor names that no code handles."""
+        if value in ("auto", "offline", "pattern", "llm") or value.startswith("cache:"):
+            return value
+        raise ValueError(f"unknown extractor {value!r}: use auto, offline, llm or cache:PATH")
+
+
 class RetrievalSettings(_Section):
     """Query-time defaults."""
 
@@ -98,6 +121,7 @@ class Settings(BaseSettings):
     vector: VectorSettings = Field(default_factory=VectorSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
     cache_dir: Path = Field(
         default_factory=lambda: Path(os.path.expanduser("~/.cache/memrag")),
         description="Embedding and LLM caches.",

@@ -42,6 +42,13 @@ def eval_command(
         int | None, typer.Option(help="A random sample of N questions (fixed by --seed).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
+    extractor: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenIE for graph pipelines: offline, llm or cache:PATH "
+            "[default: the dataset's openie*.json if present]."
+        ),
+    ] = None,
     ks: Annotated[str, typer.Option("--k", help="Recall cut-offs, comma-separated.")] = "1,2,5,10",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -51,7 +58,7 @@ def eval_command(
     from eval.datasets import load_dataset
     from eval.runner import run
 
-    settings = settings_with()
+    settings = settings_with(graph__extractor=extractor)
     ds = load_dataset(
         dataset, questions=questions, corpus=corpus, limit=limit, sample=sample, seed=seed
     )

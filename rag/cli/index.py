@@ -31,13 +31,26 @@ def index_command(
         str | None, typer.Option(help="fp32 (exact) or bf16 (faster, lossless here).")
     ] = None,
     vector_kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or ivf.")] = None,
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Also build the knowledge-graph index (HippoRAG).")
+    ] = False,
+    extractor: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenIE for --graph: llm, offline, or cache:PATH (a HippoRAG OpenIE file) "
+            "[default: llm if one is configured, else offline]."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the build report as JSON.")
     ] = False,
 ) -> None:
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
-    passages of deleted files; a killed run leaves the previous index intact and resumes."""
+    passages of deleted files; a killed run leaves the previous index intact and resumes.
+    With --graph, passages are also read into triples and linked in a knowledge graph."""
     from indexers.builder import build_index
+    from indexers.graph import GraphIndex
+    from indexers.registry import DEFAULT_KINDS
 
     settings = settings_with(
         chunking__chunk_size=chunk_size,
@@ -45,8 +58,10 @@ def index_command(
         embedder__model=embedder,
         embedder__precision=precision,
         vector__kind=vector_kind,
+        graph__extractor=extractor,
     )
-    report = build_index(paths, out, settings)
+    kinds = [*DEFAULT_KINDS, GraphIndex.kind] if graph else list(DEFAULT_KINDS)
+    report = build_index(paths, out, settings, kinds=kinds)
     summary = {
         "out": str(report.out),
         "passages": report.passages,

@@ -22,10 +22,22 @@ def inspect_command(
     passage: Annotated[
         str | None, typer.Option("--passage", help="Show one passage by id.")
     ] = None,
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Knowledge-graph counts (entities, facts, edges).")
+    ] = False,
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="With --graph: one entity's neighbourhood.")
+    ] = None,
+    graphml: Annotated[
+        Path | None, typer.Option("--graphml", help="With --graph: export the graph as GraphML.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show the manifest and counts of INDEX, or one passage with --passage (loads no model)."""
     manifest = read_manifest(index)
+    if graph or entity or graphml:
+        _inspect_graph(index, manifest.indexes, entity, graphml, as_json)
+        return
     store = PassageStore(index / PassageStore.FILENAME, read_only=True)
     if passage:
         found = store.get(passage)
@@ -49,4 +61,42 @@ def inspect_command(
         "build",
     ):
         table.add_row(key, str(info[key]))
+    console.print(table)
+
+
+def _inspect_graph(
+    index: Path, kinds: list[str], entity: str | None, graphml: Path | None, as_json: bool
+) -> None:
+    """Print graph counts, or an entity's neighbourhood, and optionally export GraphML."""
+    from graphs.storage import load_graph
+    from graphs.views import neighbourhood, write_graphml
+
+    if "graph" not in kinds:
+        raise MemragError(f"{index}: has no graph index; build one with `rag index --graph`")
+    kg = load_graph(index / "graph")
+    if graphml:
+        write_graphml(kg, graphml)
+        console.print(f"[dim]GraphML written to {graphml}[/]")
+    if entity:
+        try:
+            info = neighbourhood(kg, entity)
+        except KeyError:
+            raise MemragError(f"{index}: no entity {entity!r} in the graph") from None
+        emit_json(info) if as_json else console.print(info)
+        return
+    counts = {
+        "entities": kg.n_entities,
+        "facts": len(kg.facts),
+        "passages": kg.n_passages,
+        "synonymy_edges": len(kg.synonyms),
+        "passages_without_facts": sum(1 for fs in kg.passage_facts if not fs),
+        "graph_nodes": kg.n_entities + kg.n_passages,
+        "graph_edges": kg.csr().n_edges,
+    }
+    if as_json:
+        emit_json(counts)
+        return
+    table = Table("graph", "count", title=f"{index} (graph)", show_header=False)
+    for key, value in counts.items():
+        table.add_row(key, str(value))
     console.print(table)

@@ -18,7 +18,11 @@ def query_command(
     question: Annotated[str, typer.Argument(help="The question to answer.")],
     pipeline: Annotated[
         str,
-        typer.Option("--pipeline", "-p", help="Preset (dense, bm25, hybrid) or a pipeline .yaml."),
+        typer.Option(
+            "--pipeline",
+            "-p",
+            help="Preset (dense, bm25, hybrid, hipporag, hipporag2) or a pipeline .yaml.",
+        ),
     ] = "dense",
     k: Annotated[
         int | None, typer.Option("--k", "-k", help="Passages to retrieve [default 5].")

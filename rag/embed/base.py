@@ -28,3 +28,7 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query as a (dim,) unit vector."""
         return self.embed([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed query-time texts in one batch (like embed_query, never through a cache)."""
+        return self.embed(texts)

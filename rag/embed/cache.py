@@ -79,6 +79,10 @@ class CachedEmbedder(Embedder):
         """Embed a query directly: queries rarely repeat, so a disk write per query only costs."""
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed query-time texts directly, in one batch."""
+        return self.inner.embed_queries(texts)
+
     def _embed_missing(
         self, missing: dict[str, str], found: dict[str, np.ndarray], show_progress: bool
     ) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 Mode = Literal["ok", "garbage", "garbage_html", "no_choices", "empty_choices"]
+Replier = Callable[[list[dict[str, Any]]], str]
 
 
 def echo_reply(messages: list[dict[str, Any]]) -> str:
@@ -30,9 +32,19 @@ class _QuietServer(ThreadingHTTPServer):
 class StubOpenAIServer:
     """An OpenAI-compatible server on 127.0.0.1 whose misbehaviour the test chooses."""
 
-    def __init__(self, mode: Mode = "ok", fail_first: int = 0, delay_s: float = 0.0) -> None:
-        """Serve in `mode`, answering HTTP 500 to the first `fail_first` requests."""
+    def __init__(
+        self,
+        mode: Mode = "ok",
+        fail_first: int = 0,
+        delay_s: float = 0.0,
+        reply: Replier | None = None,
+    ) -> None:
+        """Serve in `mode`, answering HTTP 500 to the first `fail_first` requests.
+
+        `reply` scripts the assistant's text from the request's messages; the default echoes.
+        """
         self.mode: Mode = mode
+        self.reply: Replier = reply or echo_reply
         self.fail_first = fail_first
         self.delay_s = delay_s
         self.request_count = 0
@@ -78,7 +90,7 @@ class StubOpenAIServer:
             return 500, json.dumps({"error": {"message": "overloaded", "type": "server"}}).encode()
         if self.mode in ("garbage", "garbage_html"):
             return 200, b"<html>this is not json"
-        reply = echo_reply(body.get("messages", []))
+        reply = self.reply(body.get("messages", []))
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         payload: dict[str, Any] = {
             "id": f"chatcmpl-{number}",

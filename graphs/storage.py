@@ -1,0 +1,74 @@
+"""Saving and loading a KnowledgeGraph in open formats: JSON tables and NumPy CSR arrays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphs.knowledge_graph import KnowledgeGraph
+from rag.errors import IndexFormatError
+
+GRAPH_FILE = "graph.json"
+CSR_FILES = ("csr_indptr.npy", "csr_indices.npy", "csr_weights.npy")
+
+
+def save_graph(graph: KnowledgeGraph, directory: Path) -> None:
+    """Write graph.json (nodes and facts), synonymy edges and the full graph's CSR arrays."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {
+        "format": 1,
+        "node_order": "entities then passages",
+        "entities": graph.entities,
+        "entity_labels": graph.entity_labels,
+        "passages": graph.passages,
+        "facts": [
+            [s, r, o, text, sorted(ps)]
+            for (s, r, o), text, ps in zip(
+                graph.facts, graph.fact_texts, graph.fact_passages, strict=True
+            )
+        ],
+    }
+    (directory / GRAPH_FILE).write_text(json.dumps(data), encoding="utf-8")
+    src, dst, sim = graph.synonymy_edges()
+    np.save(directory / "synonymy_pairs.npy", np.stack([src, dst], axis=1))
+    np.save(directory / "synonymy_similarity.npy", sim.astype(np.float32))
+    csr = graph.csr()
+    for name, array in zip(CSR_FILES, (csr.indptr, csr.indices, csr.weights), strict=True):
+        np.save(directory / name, array)
+
+
+def load_graph(directory: Path) -> KnowledgeGraph:
+    """Read a graph written by save_graph."""
+    try:
+        data = json.loads((directory / GRAPH_FILE).read_text(encoding="utf-8"))
+        pairs = np.load(directory / "synonymy_pairs.npy")
+        sims = np.load(directory / "synonymy_similarity.npy")
+        facts = [(int(s), str(r), int(o)) for s, r, o, _, _ in data["facts"]]
+        fact_texts = [str(f[3]) for f in data["facts"]]
+        fact_passages = [set(map(int, f[4])) for f in data["facts"]]
+        entities, passages = list(data["entities"]), list(data["passages"])
+        labels = list(data["entity_labels"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise IndexFormatError(f"{directory}: unreadable knowledge graph ({exc})") from exc
+    entity_passages: list[set[int]] = [set() for _ in entities]
+    passage_facts: list[list[int]] = [[] for _ in passages]
+    for frow, ((s, _, o), ps) in enumerate(zip(facts, fact_passages, strict=True)):
+        for p in ps:
+            passage_facts[p].append(frow)
+        entity_passages[s] |= ps
+        entity_passages[o] |= ps
+    graph = KnowledgeGraph(
+        entities=entities,
+        entity_labels=labels,
+        entity_passages=entity_passages,
+        facts=facts,
+        fact_texts=fact_texts,
+        fact_passages=fact_passages,
+        passages=passages,
+        passage_facts=passage_facts,
+    )
+    graph.add_synonyms(pairs[:, 0], pairs[:, 1], sims)
+    return graph

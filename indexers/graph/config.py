@@ -1,0 +1,53 @@
+"""Query-time settings of graph retrieval, shared by the HippoRAG 1 and 2 retrievers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GraphSearch(BaseModel):
+    """How a query is turned into seed nodes and how PageRank spreads from them.
+
+    The hipporag2 defaults differ from the HippoRAG 2 paper's code in two measured ways (see the
+    README): 3 facts instead of 5, and the query's own entities linked to nodes as extra seeds.
+    `fact_top_k=5, query_entity_weight=0` gives the paper's retriever.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["hipporag", "hipporag2"] = Field(
+        "hipporag2", description="hipporag: query entities as seeds; hipporag2: matched facts."
+    )
+    damping: float = Field(0.5, gt=0.0, lt=1.0, description="Probability of following an edge.")
+    synonymy: bool = Field(True, description="Use synonymy edges between similar entities.")
+    specificity: bool = Field(True, description="Divide seed weights by passages per entity.")
+    passage_nodes: bool = Field(
+        True, description="hipporag2: passages are graph nodes seeded by dense scores."
+    )
+    passage_node_weight: float = Field(
+        0.05, ge=0.0, description="hipporag2: dense score x this = a passage node's seed."
+    )
+    fact_top_k: int = Field(
+        3, ge=1, description="hipporag2: facts kept after matching (the paper's code: 5)."
+    )
+    min_fact_similarity: float = Field(
+        0.0, description="hipporag2: facts below this cosine to the query are not seeds."
+    )
+    recognition: Literal["auto", "on", "off"] = Field(
+        "auto", description="hipporag2: LLM filter of matched facts; auto = when an LLM is set."
+    )
+    query_entity_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="hipporag2: also seed the nodes nearest to the query's named entities "
+        "(HippoRAG 1's linking), at this weight relative to fact seeds; 0 = off, as in the "
+        "HippoRAG 2 paper.",
+    )
+    dense_seed_top_n: int | None = Field(
+        None, ge=1, description="hipporag2: seed only the n best passages by dense score."
+    )
+    link_top_k: int = Field(
+        1, ge=1, description="hipporag: entity nodes linked to each query entity."
+    )

@@ -1,0 +1,237 @@
+"""GraphIndex: a HippoRAG-style knowledge graph over passages, searched by Personalized PageRank."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar, Self
+
+import numpy as np
+from scipy import sparse
+
+from graphs.knowledge_graph import KnowledgeGraph
+from graphs.ppr import PersonalizedPageRank
+from graphs.storage import load_graph, save_graph
+from graphs.synonymy import synonymy_edges
+from indexers.base import Index
+from indexers.graph.config import GraphSearch
+from rag.embed.base import Embedder
+from rag.errors import ConfigError, IndexFormatError
+from rag.llm.base import LLM
+from rag.operators.openie import Extraction, Extractor
+from rag.settings import GraphSettings
+from rag.types import Hit, Passage
+
+logger = logging.getLogger(__name__)
+
+VECTOR_FILES = ("entity_vectors.npy", "fact_vectors.npy", "passage_vectors.npy")
+
+
+class GraphIndex(Index):
+    """Entities, facts and passages from OpenIE, with synonymy edges, searched by PageRank.
+
+    Costs: `add` extracts, embeds and links only the new passages; synonymy neighbours are
+    searched only for entities that are new, against all entities. `delete` drops the passages,
+    the facts and entities no other passage asserts, and their vectors; nothing is recomputed.
+    Either invalidates the cached PageRank operators, rebuilt on the next query (O(edges)).
+    """
+
+    kind: ClassVar[str] = "graph"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: GraphSettings | None = None,
+        extractor: Extractor | None = None,
+        *,
+        show_progress: bool = False,
+    ) -> None:
+        """Create an empty graph; `extractor` reads passages into triples on `add`."""
+        self.embedder = embedder
+        self.settings = settings or GraphSettings()
+        self.extractor = extractor
+        self.show_progress = show_progress
+        self.graph = KnowledgeGraph()
+        empty = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.entity_vectors, self.fact_vectors, self.passage_vectors = empty, empty, empty
+        self.extractions: dict[str, Extraction] = {}
+        self.stage_seconds: dict[str, float] = defaultdict(float)
+        self._operators: dict[tuple[bool, bool], PersonalizedPageRank] = {}
+        self._incidence: sparse.csr_array | None = None
+        self._specificity: np.ndarray | None = None
+
+    def use_extractor(self, extractor: Extractor) -> None:
+        """Set the extractor used for passages added from now on."""
+        self.extractor = extractor
+
+    def _timed(self, stage: str, start: float) -> None:
+        """Add the seconds since `start` to a build stage."""
+        self.stage_seconds[stage] += time.perf_counter() - start
+
+    def add(self, passages: Sequence[Passage], passage_vectors: np.ndarray | None = None) -> None:
+        """Extract, embed and link the passages not yet in the graph.
+
+        `passage_vectors` (aligned with `passages`) saves re-embedding passages the dense index
+        has already embedded.
+        """
+        held = self.ids()
+        keep = [i for i, p in enumerate(passages) if p.id not in held]
+        keep = list({passages[i].id: i for i in keep}.values())
+        if not keep:
+            return
+        if self.extractor is None:
+            raise ConfigError("this graph index has no extractor set; cannot add passages")
+        fresh = [passages[i] for i in keep]
+        start = time.perf_counter()
+        extractions = self.extractor.extract(fresh, show_progress=self.show_progress)
+        self._timed("extract", start)
+        start = time.perf_counter()
+        old_entities, old_facts = self.graph.n_entities, len(self.graph.facts)
+        for passage, extraction in zip(fresh, extractions, strict=True):
+            self.graph.add_passage(passage.id, extraction.triples)
+            self.extractions[passage.id] = extraction
+        self._timed("graph", start)
+        start = time.perf_counter()
+        new_entities = self.graph.entities[old_entities:]
+        new_facts = self.graph.fact_texts[old_facts:]
+        texts = list(new_entities) + list(new_facts)
+        if passage_vectors is None:
+            texts += [p.embedding_text for p in fresh]
+        vectors = self._embed(texts)
+        n_e, n_f = len(new_entities), len(new_facts)
+        self.entity_vectors = np.vstack([self.entity_vectors, vectors[:n_e]])
+        self.fact_vectors = np.vstack([self.fact_vectors, vectors[n_e : n_e + n_f]])
+        fresh_passages = (
+            vectors[n_e + n_f :] if passage_vectors is None else passage_vectors[np.array(keep)]
+        )
+        self.passage_vectors = np.vstack([self.passage_vectors, fresh_passages]).astype(np.float32)
+        self._timed("embed", start)
+        start = time.perf_counter()
+        self._link_synonyms(old_entities)
+        self._timed("synonymy", start)
+        self._invalidate()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts as unit vectors (an empty list gives an empty matrix)."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        vectors = self.embedder.embed(texts, show_progress=self.show_progress)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _link_synonyms(self, first_new: int) -> None:
+        """Join every new entity to its similar entities (old or new) by a synonymy edge."""
+        if first_new >= self.graph.n_entities or self.settings.synonymy_max_neighbors == 0:
+            return
+        rows = np.arange(first_new, self.graph.n_entities)
+        src, dst, sim = synonymy_edges(
+            self.entity_vectors[rows],
+            rows,
+            self.entity_vectors,
+            threshold=self.settings.synonymy_threshold,
+            max_neighbors=self.settings.synonymy_max_neighbors,
+            method=self.settings.synonymy_method,
+        )
+        self.graph.add_synonyms(src, dst, sim)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove passages; entities and facts still asserted by other passages stay."""
+        gone = [pid for pid in ids if self.graph.passage_row(pid) is not None]
+        if not gone:
+            return
+        kept = self.graph.remove_passages(gone)
+        self.entity_vectors = self.entity_vectors[kept.entities]
+        self.fact_vectors = self.fact_vectors[kept.facts]
+        self.passage_vectors = self.passage_vectors[kept.passages]
+        for pid in gone:
+            self.extractions.pop(pid, None)
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forget the PageRank operators and incidence matrix after the graph changed."""
+        self._operators.clear()
+        self._incidence = None
+        self._specificity = None
+
+    def operator(self, *, synonymy: bool, passage_nodes: bool) -> PersonalizedPageRank:
+        """The PageRank operator of one graph variant (built on first use, then cached)."""
+        key = (synonymy, passage_nodes)
+        if key not in self._operators:
+            csr = self.graph.csr(synonymy=synonymy, passage_nodes=passage_nodes)
+            self._operators[key] = PersonalizedPageRank(csr)
+        return self._operators[key]
+
+    def specificity(self) -> np.ndarray:
+        """1 / passages per entity (cached until the graph changes)."""
+        if self._specificity is None:
+            self._specificity = self.graph.specificity()
+        return self._specificity
+
+    def incidence(self) -> sparse.csr_array:
+        """Passages x entities matrix (cached): passage scores from entity PageRank."""
+        if self._incidence is None:
+            self._incidence = self.graph.passage_entity_matrix()
+        return self._incidence
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """HippoRAG 2 retrieval with default settings and no LLM."""
+        return self.search_vector(query, self.embedder.embed_query(query), k, GraphSearch())
+
+    def search_vector(
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        k: int,
+        config: GraphSearch,
+        llm: LLM | None = None,
+    ) -> list[Hit]:
+        """Retrieve with a precomputed query vector and explicit settings."""
+        from indexers.graph.retrievers import retrieve
+
+        return retrieve(self, query, query_vector, k, config, llm).hits
+
+    def ids(self) -> set[str]:
+        """The passage ids held."""
+        return set(self.graph.passages)
+
+    def save(self, directory: Path) -> None:
+        """Write the graph (JSON + CSR .npy), vectors (.npy), extractions and config."""
+        directory.mkdir(parents=True, exist_ok=True)
+        save_graph(self.graph, directory)
+        for name, array in zip(
+            VECTOR_FILES,
+            (self.entity_vectors, self.fact_vectors, self.passage_vectors),
+            strict=True,
+        ):
+            np.save(directory / name, array)
+        with (directory / "extractions.jsonl").open("w", encoding="utf-8") as out:
+            for pid in self.graph.passages:
+                out.write(self.extractions[pid].model_dump_json() + "\n")
+        config = {"dim": self.embedder.dim, **self.settings.model_dump()}
+        (directory / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder | None = None) -> Self:
+        """Open a saved graph index; `embedder` must be the one it was built with."""
+        if embedder is None:
+            raise ValueError("a graph index needs the embedder it was built with")
+        try:
+            config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            vectors = [np.load(directory / name) for name in VECTOR_FILES]
+            lines = (directory / "extractions.jsonl").read_text(encoding="utf-8").splitlines()
+            extractions = [Extraction.model_validate_json(line) for line in lines if line]
+        except (OSError, ValueError) as exc:
+            raise IndexFormatError(f"{directory}: unreadable graph index ({exc})") from exc
+        if config.pop("dim") != embedder.dim:
+            raise IndexFormatError(f"{directory}: vectors do not match embedder dim {embedder.dim}")
+        self = cls(embedder, GraphSettings(**config))
+        self.graph = load_graph(directory)
+        self.entity_vectors, self.fact_vectors, self.passage_vectors = vectors
+        self.extractions = {e.passage_id: e for e in extractions}
+        sizes = (self.graph.n_entities, len(self.graph.facts), self.graph.n_passages)
+        if tuple(len(v) for v in vectors) != sizes or len(self.extractions) != sizes[2]:
+            raise IndexFormatError(f"{directory}: graph and vector files disagree in size")
+        return self

@@ -1,0 +1,107 @@
+"""OpenIE with an LLM in two stages per passage, as in HippoRAG: entities, then triples."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from rag.llm.base import LLM, ChatMessage
+from rag.operators.llm_json import parse_json_object
+from rag.operators.openie.base import Extractor
+from rag.operators.openie.prompts import ner_messages, triples_messages
+from rag.operators.openie.types import Extraction, Triple, clean_entities, clean_triples
+from rag.types import Passage
+
+logger = logging.getLogger(__name__)
+
+NER_STAGE = "openie.ner"
+TRIPLES_STAGE = "openie.triples"
+_SNIPPET = 80
+
+
+class LLMOpenIE(Extractor):
+    """Asks an LLM for a passage's named entities, then for triples that involve them.
+
+    Replies are parsed tolerantly (code fences, prose around the object, truncated output
+    repaired). A stage whose reply holds no usable JSON gives nothing for that stage and a
+    logged reason; malformed triples are dropped with a logged count. Nothing is invented.
+    An LLMError (the backend failed after its retries) propagates.
+    """
+
+    def __init__(self, llm: LLM, *, max_workers: int = 4) -> None:
+        """Keep the client; passages run on max_workers threads (the LLM caps concurrency)."""
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+        self.llm = llm
+        self.max_workers = max_workers
+        self.name = f"llm:{llm.model}"
+
+    def extract(
+        self, passages: Sequence[Passage], *, show_progress: bool = False
+    ) -> list[Extraction]:
+        """Extract all passages concurrently; results keep the input order."""
+        if not passages:
+            return []
+        workers = min(self.max_workers, len(passages))
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="memrag-openie") as pool,
+            tqdm(
+                total=len(passages), desc="openie", unit="passage", disable=not show_progress
+            ) as bar,
+        ):
+            futures = [pool.submit(self.extract_one, p) for p in passages]
+            try:
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update(1)
+            except BaseException:
+                # Fail fast: passages not yet started would only spend tokens on a lost batch.
+                for future in futures:
+                    future.cancel()
+                raise
+            return [future.result() for future in futures]
+
+    def extract_one(self, passage: Passage) -> Extraction:
+        """Both stages for one passage, which the LLM sees as title, newline, text."""
+        text = passage.embedding_text
+        entities = self.named_entities(text, where=f"passage {passage.id}")
+        triples = self.triples(text, entities, where=f"passage {passage.id}")
+        return Extraction(
+            passage_id=passage.id, entities=entities, triples=triples, extractor=self.name
+        )
+
+    def query_entities(self, text: str) -> list[str]:
+        """The entity stage run on a question."""
+        return self.named_entities(text, where="question")
+
+    def named_entities(self, text: str, *, where: str) -> list[str]:
+        """Stage 1: the named entities the LLM finds in text."""
+        raw = self._ask(ner_messages(text), NER_STAGE, "named_entities", where)
+        return clean_entities(raw)
+
+    def triples(self, text: str, entities: list[str], *, where: str) -> list[Triple]:
+        """Stage 2: triples about the passage, conditioned on its entities."""
+        raw = self._ask(triples_messages(text, entities), TRIPLES_STAGE, "triples", where)
+        kept, dropped = clean_triples(raw, where=where)
+        if dropped:
+            logger.warning("%s: dropped %d malformed triple(s) of %s", where, dropped, self.name)
+        return kept
+
+    def _ask(self, messages: list[ChatMessage], stage: str, key: str, where: str) -> Any:
+        """The list under `key` in the LLM's JSON reply, or None (logged) when there is none."""
+        reply = self.llm.chat(messages, stage=stage).text
+        obj, mode = parse_json_object(reply)
+        if obj is None:
+            reason = "empty reply" if not reply.strip() else "no JSON object in reply"
+        elif not isinstance(obj.get(key), list):
+            reason = f"reply has no {key!r} list"
+        else:
+            if mode == "repaired":
+                logger.info("%s %s: repaired a truncated JSON reply", stage, where)
+            return obj[key]
+        logger.warning("%s %s: %s, nothing kept: %r", stage, where, reason, reply[:_SNIPPET])
+        return None

@@ -1,0 +1,51 @@
+"""Recognition memory (HippoRAG 2): an LLM keeps the retrieved facts that bear on a question."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.llm.base import LLM
+from rag.operators.llm_json import parse_json_object
+
+logger = logging.getLogger(__name__)
+
+_PROMPT = """You filter facts for a question-answering system.
+Question: {question}
+
+Candidate facts, numbered:
+{facts}
+
+Which of these facts could help answer the question, alone or combined with other facts?
+Reply with JSON only, like {{"relevant": [1, 3]}}. Use [] if none helps."""
+
+
+def recognition_prompt(question: str, facts: Sequence[str]) -> str:
+    """The filter prompt for a question and its candidate facts."""
+    listing = "\n".join(f"{i}. {fact}" for i, fact in enumerate(facts, start=1))
+    return _PROMPT.format(question=question, facts=listing)
+
+
+def recognize_facts(llm: LLM, question: str, facts: Sequence[str]) -> np.ndarray:
+    """Indices of the facts the LLM keeps, in their original order.
+
+    An unparseable reply is logged and rejected: every fact is kept, as with the filter off,
+    rather than guessing a selection from malformed output. Out-of-range numbers are dropped.
+    """
+    every = np.arange(len(facts))
+    if not facts:
+        return every
+    reply = llm.complete(recognition_prompt(question, facts), stage="recognition").text
+    data, _mode = parse_json_object(reply)
+    chosen = data.get("relevant") if data else None
+    if not isinstance(chosen, list):
+        logger.warning("recognition filter: no 'relevant' list in the reply; keeping all facts")
+        return every
+    numbers = {int(n) for n in chosen if isinstance(n, int | float) or str(n).isdigit()}
+    kept = sorted(n - 1 for n in numbers if 1 <= n <= len(facts))
+    if len(kept) < len(numbers):
+        dropped = len(numbers) - len(kept)
+        logger.warning("recognition filter: %d out-of-range numbers dropped", dropped)
+    return np.array(kept, dtype=np.int64)

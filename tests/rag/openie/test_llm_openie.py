@@ -1,0 +1,178 @@
+"""LLMOpenIE against a real local OpenAI-compatible HTTP server with scripted replies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.llm import ManagedLLM, make_llm
+from rag.operators.openie import LLMOpenIE
+from rag.operators.openie.prompts import NER_SYSTEM
+from rag.settings import LLMSettings
+from rag.types import Passage
+from tests.rag.openai_stub_server import StubOpenAIServer
+
+CURIE = Passage.from_text(
+    "Marie Curie won the Nobel Prize in Chemistry in 1911. She was born in Warsaw.",
+    title="Marie Curie",
+)
+HUBBLE = Passage.from_text(
+    "The Hubble Space Telescope was launched aboard Space Shuttle Discovery in 1990.",
+    title="Hubble",
+)
+
+
+class Script:
+    """Replies chosen by stage (from the system prompt) and by the passage's title."""
+
+    def __init__(self, ner: dict[str, str], triples: dict[str, str]) -> None:
+        """Map a passage title to the raw reply text of each stage."""
+        self.ner, self.triples = ner, triples
+        self.triple_prompts: list[str] = []
+
+    def __call__(self, messages: list[dict[str, Any]]) -> str:
+        """The scripted reply to one request."""
+        last = messages[-1]["content"]
+        title = last.split("Passage:\n", 1)[1].split("\n", 1)[0]
+        if messages[0]["content"] == NER_SYSTEM:
+            return self.ner.get(title, '{"named_entities": []}')
+        self.triple_prompts.append(last)
+        return self.triples.get(title, '{"triples": []}')
+
+
+def _fenced(obj: Any) -> str:
+    """A reply that wraps JSON in a code fence after some chatter."""
+    return f"Sure! Here it is:\n```json\n{json.dumps(obj)}\n```\nHope this helps."
+
+
+@pytest.fixture
+def make_stub(tmp_path: Path) -> Iterator[Any]:
+    """Start a stub server on a script and build the project's real client for it."""
+    servers: list[StubOpenAIServer] = []
+    clients: list[ManagedLLM] = []
+
+    def start(script: Script) -> tuple[StubOpenAIServer, ManagedLLM]:
+        server = StubOpenAIServer(reply=script).__enter__()
+        servers.append(server)
+        settings = LLMSettings(
+            provider="openai",
+            model="stub-model",
+            base_url=server.base_url,
+            api_key_env="MEMRAG_TEST_NO_SUCH_KEY",
+            timeout_s=5.0,
+            max_retries=1,
+        )
+        llm = make_llm(settings, tmp_path / f"llm{len(clients)}", backoff_s=0.001)
+        assert isinstance(llm, ManagedLLM)
+        clients.append(llm)
+        return server, llm
+
+    yield start
+    for llm in clients:
+        llm.close()
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def test_two_stages_with_fenced_and_prose_json(make_stub: Any) -> None:
+    """Entities from a fenced reply feed the triple prompt; triples come from prose-wrapped JSON."""
+    script = Script(
+        ner={"Marie Curie": _fenced({"named_entities": ["Marie Curie", "Nobel Prize", "1911"]})},
+        triples={
+            "Marie Curie": 'The triples are {"triples": [["Marie Curie", "won", "Nobel Prize"], '
+            '["Marie Curie", "born in", "Warsaw"]]} as requested.'
+        },
+    )
+    server, llm = make_stub(script)
+    extractor = LLMOpenIE(llm)
+    assert extractor.name == "llm:stub-model"
+    [found] = extractor.extract([CURIE])
+    assert found.passage_id == CURIE.id and found.extractor == "llm:stub-model"
+    assert found.entities == ["Marie Curie", "Nobel Prize", "1911"]
+    assert found.triples == [
+        ("Marie Curie", "won", "Nobel Prize"),
+        ("Marie Curie", "born in", "Warsaw"),
+    ]
+    assert '"Marie Curie", "Nobel Prize", "1911"' in script.triple_prompts[0]
+    assert server.request_count == 2
+    assert llm.metrics.stage("openie.ner").calls == 1
+    assert llm.metrics.stage("openie.triples").calls == 1
+
+
+def test_truncated_reply_is_repaired_and_malformed_triples_dropped(
+    make_stub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reply cut mid-triple keeps its complete triples; bad ones are dropped and counted."""
+    script = Script(
+        ner={"Marie Curie": '{"named_entities": ["Marie Curie", "Warsaw", "Nobel Prize", "19'},
+        triples={
+            "Marie Curie": '{"triples": [["Marie Curie", "won", "Nobel Prize"], ["Marie Curie",'
+            ' "born in", 1867], ["Warsaw"], ["", "is", "x"], ["a", "b", "c", "d"], '
+            '["Marie Curie", "was born in", "War'
+        },
+    )
+    _, llm = make_stub(script)
+    with caplog.at_level(logging.INFO, logger="rag.operators.openie"):
+        [found] = LLMOpenIE(llm).extract([CURIE])
+    assert found.entities == ["Marie Curie", "Warsaw", "Nobel Prize", "19"]
+    assert found.triples == [
+        ("Marie Curie", "won", "Nobel Prize"),
+        ("Marie Curie", "born in", "1867"),
+        ("Marie Curie", "was born in", "War"),
+    ]
+    assert f"passage {CURIE.id}: dropped 3 malformed triple(s)" in caplog.text
+    assert "repaired a truncated JSON reply" in caplog.text
+
+
+def test_garbage_reply_gives_an_empty_extraction(
+    make_stub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No JSON at all: nothing is kept for that stage and the reason is logged."""
+    script = Script(
+        ner={"Marie Curie": "I am sorry, I cannot help with that."},
+        triples={"Marie Curie": '{"facts": [["Marie Curie", "won", "Nobel Prize"]]}'},
+    )
+    _, llm = make_stub(script)
+    with caplog.at_level(logging.WARNING):
+        [found] = LLMOpenIE(llm).extract([CURIE])
+    assert (found.entities, found.triples) == ([], [])
+    assert "openie.ner" in caplog.text and "no JSON object in reply" in caplog.text
+    assert "I am sorry" in caplog.text
+    assert "openie.triples" in caplog.text and "reply has no 'triples' list" in caplog.text
+
+
+def test_many_passages_keep_their_order(make_stub: Any) -> None:
+    """Passages run concurrently, results come back in input order."""
+    passages = [CURIE, HUBBLE] * 3 + [
+        Passage.from_text(f"Text {i}.", title=f"T{i}") for i in range(4)
+    ]
+    script = Script(
+        ner={
+            "Marie Curie": '{"named_entities": ["Marie Curie"]}',
+            "Hubble": '{"named_entities": ["Hubble"]}',
+        },
+        triples={"Hubble": '{"triples": [["Hubble", "launched in", "1990"]]}'},
+    )
+    _, llm = make_stub(script)
+    found = LLMOpenIE(llm, max_workers=4).extract(passages, show_progress=True)
+    assert [f.passage_id for f in found] == [p.id for p in passages]
+    assert found[1].triples == [("Hubble", "launched in", "1990")]
+    assert found[2].entities == ["Marie Curie"]
+    assert LLMOpenIE(llm).extract([]) == []
+
+
+def test_query_entities_use_the_ner_stage(make_stub: Any) -> None:
+    """A question goes through the entity prompt only."""
+    script = Script(
+        ner={"Who won the 1911 Nobel Prize?": '{"named_entities": ["1911", "Nobel Prize"]}'},
+        triples={},
+    )
+    server, llm = make_stub(script)
+    assert LLMOpenIE(llm).query_entities("Who won the 1911 Nobel Prize?") == ["1911", "Nobel Prize"]
+    assert server.request_count == 1
+    assert llm.metrics.stage("openie.ner").calls == 1
