@@ -54,12 +54,13 @@ def bench_dataset(
         raise InputError(f"{dataset}: no such file or folder")
     if questions is not None and not questions.is_file():
         raise InputError(f"{questions}: no such questions file")
+    from indexers.registry import DEFAULT_KINDS
     from pipelines.rag_index import RagIndex
 
-    for name in pipelines:  # an unknown pipeline fails now, not after the build
-        RagIndex.pipeline(name)
+    # An unknown pipeline fails now, not after the build; the pipelines decide the index kinds.
+    needed = set().union(*(RagIndex.pipeline(name).index_kinds() for name in pipelines))
     index_dir = out / "index"
-    build = bench_build([dataset], index_dir, settings)
+    build = bench_build([dataset], index_dir, settings, sorted(needed | set(DEFAULT_KINDS)))
     return {
         "dataset": str(dataset),
         "questions": str(questions) if questions else None,

@@ -48,6 +48,12 @@ class GraphSearch(BaseModel):
     dense_seed_top_n: int | None = Field(
         None, ge=1, description="hipporag2: seed only the n best passages by dense score."
     )
+    dense_fusion: float | Literal["auto"] = Field(
+        "auto",
+        description="Fuse the PageRank ranking with the dense ranking (reciprocal rank fusion) "
+        "at this weight for dense; 0 = PageRank alone; auto = 1 when most triples come from the "
+        "offline pattern extractor (too noisy to trust alone), else 0.",
+    )
     link_top_k: int = Field(
         1, ge=1, description="hipporag: entity nodes linked to each query entity."
     )

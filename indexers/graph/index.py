@@ -22,7 +22,7 @@ from indexers.graph.config import GraphSearch
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
 from rag.llm.base import LLM
-from rag.operators.openie import Extraction, Extractor
+from rag.operators.openie import Extraction, Extractor, PatternOpenIE
 from rag.settings import GraphSettings
 from rag.types import Hit, Passage
 
@@ -169,6 +169,11 @@ class GraphIndex(Index):
         if self._specificity is None:
             self._specificity = self.graph.specificity()
         return self._specificity
+
+    def mostly_pattern_extracted(self) -> bool:
+        """Whether most passages were read by the offline pattern extractor (noisy triples)."""
+        offline = sum(1 for e in self.extractions.values() if e.extractor == PatternOpenIE.name)
+        return offline * 2 > len(self.extractions)
 
     def incidence(self) -> sparse.csr_array:
         """Passages x entities matrix (cached): passage scores from entity PageRank."""

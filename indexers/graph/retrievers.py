@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _REASON_ITEMS = 5
+_RRF_K = 60
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _hipporag2(
     rank = operator.run(reset, config.damping)
     scores = rank[n_e:] if config.passage_nodes else index.incidence() @ rank[:n_e]
     matched = [(graph.fact_texts[f], float(fact_sims[f])) for f in top]
-    return _ranked(index, scores, dense, k, seeds, set(top.tolist()), matched)
+    return _ranked(index, scores, dense, k, seeds, set(top.tolist()), matched, config.dense_fusion)
 
 
 def _hipporag1(
@@ -160,7 +161,7 @@ def _hipporag1(
     operator = index.operator(synonymy=config.synonymy, passage_nodes=False)
     rank = operator.run(reset, config.damping)
     scores = index.incidence() @ rank
-    return _ranked(index, scores, dense, k, seeds, set(), [])
+    return _ranked(index, scores, dense, k, seeds, set(), [], config.dense_fusion)
 
 
 def _linked_entities(
@@ -173,6 +174,15 @@ def _linked_entities(
         for e in _top(row, config.link_top_k):
             seeds[int(e)] = max(seeds.get(int(e), 0.0), float(specificity[e]))
     return seeds
+
+
+def _rrf(graph_scores: np.ndarray, dense: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Reciprocal-rank fusion of the PageRank ranking with the dense ranking."""
+    ranks_graph = np.empty(len(graph_scores))
+    ranks_graph[np.lexsort((-dense, -graph_scores))] = np.arange(len(graph_scores))
+    ranks_dense = np.empty(len(dense))
+    ranks_dense[np.argsort(-dense, kind="stable")] = np.arange(len(dense))
+    return 1.0 / (_RRF_K + ranks_graph) + dense_weight / (_RRF_K + ranks_dense)
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
@@ -192,9 +202,14 @@ def _ranked(
     seeds: dict[int, float],
     facts: set[int],
     matched: list[tuple[str, float]],
+    fusion: float | Literal["auto"] = 0.0,
 ) -> GraphResult:
     """Hits by PageRank score (ties broken by dense similarity), each with its reason."""
     graph = index.graph
+    if fusion == "auto":
+        fusion = 1.0 if index.mostly_pattern_extracted() else 0.0
+    if fusion > 0:
+        scores = _rrf(scores, dense, fusion)
     order = np.lexsort((-dense, -scores))[:k]
     hits = []
     for p in order:

@@ -43,6 +43,10 @@ def bench_command(
         str,
         typer.Option(help="Comma-separated pipelines to time: presets or .yaml files."),
     ] = "dense,bm25,hybrid",
+    extractor: Annotated[
+        str | None,
+        typer.Option(help="OpenIE for graph pipelines: offline, llm or cache:PATH."),
+    ] = None,
     scaling: Annotated[
         bool,
         typer.Option(
@@ -80,7 +84,7 @@ def bench_command(
 
     summary, text = run_bench(
         out,
-        settings_with(show_progress=False),
+        settings_with(show_progress=False, graph__extractor=extractor),
         dataset=dataset,
         questions=questions,
         pipelines=parse_list(pipelines, "--pipelines"),

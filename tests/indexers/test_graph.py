@@ -156,3 +156,27 @@ def test_ablation_settings_change_the_ranking_inputs(
         hits = retrieve(index, query, vector, 4, config).hits
         scores[name] = [round(h.score, 8) for h in hits]
     assert len({tuple(s) for s in scores.values()}) == len(scores)
+
+
+def test_offline_pattern_graphs_fuse_with_dense_by_default(
+    embedder: Embedder, passages: list[Passage], bridge: list[Passage]
+) -> None:
+    offline = GraphIndex(embedder, extractor=PatternOpenIE())
+    offline.add(passages)
+    assert offline.mostly_pattern_extracted()
+    query = "Which telescope was launched from a space shuttle?"
+    vector = embedder.embed_query(query)
+
+    def scores(index: GraphIndex, fusion: float | str) -> list[float]:
+        config = GraphSearch(dense_fusion=fusion)  # type: ignore[arg-type]
+        return [h.score for h in retrieve(index, query, vector, 8, config).hits]
+
+    assert scores(offline, "auto") == scores(offline, 1.0) != scores(offline, 0.0)
+    curated = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
+    curated.add(bridge)
+    assert not curated.mostly_pattern_extracted()
+    query, vector = (
+        "Where was Alice Varga born?",
+        embedder.embed_query("Where was Alice Varga born?"),
+    )
+    assert scores(curated, "auto") == scores(curated, 0.0) != scores(curated, 1.0)
