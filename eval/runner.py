@@ -164,7 +164,8 @@ def run(
     try:
         for name in pipelines:
             records = _run_pipeline(idx, ds, name, ks, out_dir, settings.show_progress)
-            rows.append(aggregate(name, records, ks))
+            # A YAML pipeline is shown by the name inside it, not by its path.
+            rows.append(aggregate(RagIndex.pipeline(name).name, records, ks))
     finally:
         idx.close()
     meta = {

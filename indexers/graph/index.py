@@ -63,6 +63,7 @@ class GraphIndex(Index):
         self._operators: dict[tuple[bool, bool], PersonalizedPageRank] = {}
         self._incidence: sparse.csr_array | None = None
         self._specificity: np.ndarray | None = None
+        self._mostly_pattern: bool | None = None
 
     def use_extractor(self, extractor: Extractor) -> None:
         """Set the extractor used for passages added from now on."""
@@ -155,6 +156,7 @@ class GraphIndex(Index):
         self._operators.clear()
         self._incidence = None
         self._specificity = None
+        self._mostly_pattern = None
 
     def operator(self, *, synonymy: bool, passage_nodes: bool) -> PersonalizedPageRank:
         """The PageRank operator of one graph variant (built on first use, then cached)."""
@@ -172,8 +174,11 @@ class GraphIndex(Index):
 
     def mostly_pattern_extracted(self) -> bool:
         """Whether most passages were read by the offline pattern extractor (noisy triples)."""
-        offline = sum(1 for e in self.extractions.values() if e.extractor == PatternOpenIE.name)
-        return offline * 2 > len(self.extractions)
+        if self._mostly_pattern is None:
+            pattern = PatternOpenIE.name
+            offline = sum(1 for e in self.extractions.values() if e.extractor == pattern)
+            self._mostly_pattern = offline * 2 > len(self.extractions)
+        return self._mostly_pattern
 
     def incidence(self) -> sparse.csr_array:
         """Passages x entities matrix (cached): passage scores from entity PageRank."""

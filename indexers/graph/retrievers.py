@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from indexers.graph.config import GraphSearch
+from rag.compute import single_threaded_blas
 from rag.llm.base import LLM
 from rag.operators.openie import LLMOpenIE, PatternOpenIE
 from rag.operators.recognition import recognize_facts
@@ -69,11 +70,12 @@ def retrieve(
         return GraphResult(hits=[])
     if phrase_vectors is None and links_query_entities(config):
         phrase_vectors = index.embedder.embed_queries(query_phrases(query, llm))
-    dense = index.passage_vectors @ query_vector.astype(np.float32)
-    if config.method == "hipporag":
-        assert phrase_vectors is not None
-        return _hipporag1(index, phrase_vectors, dense, k, config)
-    return _hipporag2(index, query, query_vector, dense, k, config, llm, phrase_vectors)
+    with single_threaded_blas():
+        dense = index.passage_vectors @ query_vector.astype(np.float32)
+        if config.method == "hipporag":
+            assert phrase_vectors is not None
+            return _hipporag1(index, phrase_vectors, dense, k, config)
+        return _hipporag2(index, query, query_vector, dense, k, config, llm, phrase_vectors)
 
 
 def _dense_fallback(index: GraphIndex, dense: np.ndarray, k: int, why: str) -> GraphResult:
@@ -168,9 +170,10 @@ def _linked_entities(
     index: GraphIndex, phrase_vectors: np.ndarray, config: GraphSearch, specificity: np.ndarray
 ) -> dict[int, float]:
     """Entity nodes nearest to each query phrase, weighted by specificity."""
-    sims = np.asarray(phrase_vectors, dtype=np.float32) @ index.entity_vectors.T
     seeds: dict[int, float] = {}
-    for row in sims:
+    for vector in np.asarray(phrase_vectors, dtype=np.float32):
+        # One mat-vec per phrase: OpenBLAS is several times slower on the skinny mat-mat.
+        row = index.entity_vectors @ vector
         for e in _top(row, config.link_top_k):
             seeds[int(e)] = max(seeds.get(int(e), 0.0), float(specificity[e]))
     return seeds

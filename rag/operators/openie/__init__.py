@@ -35,8 +35,9 @@ def make_extractor(
 ) -> Extractor:
     """'offline'/'pattern' → PatternOpenIE; 'llm' → LLMOpenIE; 'cache:PATH' → HippoRAG cache.
 
-    A cache file falls back to the pattern rules for passages it lacks. With cache_dir, the
-    extractor sits behind a CachedExtractor (not a cache file, which is a cache already).
+    A cache file falls back to the pattern rules for passages it lacks. With cache_dir, the LLM
+    extractor sits behind a CachedExtractor (the pattern rules are fast, a cache file is a
+    cache already).
     """
     kind = spec.strip()
     extractor: Extractor
@@ -54,4 +55,7 @@ def make_extractor(
         raise ConfigError(
             f"openie: unknown extractor {spec!r}; use 'offline', 'pattern', 'llm' or 'cache:PATH'"
         )
-    return CachedExtractor(extractor, cache_dir) if cache_dir is not None else extractor
+    if cache_dir is None or isinstance(extractor, PatternOpenIE):
+        # The pattern rules take milliseconds; a cache would only serve results of old rules.
+        return extractor
+    return CachedExtractor(extractor, cache_dir)

@@ -23,8 +23,9 @@ class CachedExtractor(Extractor):
 
     Only the passages not yet cached reach the inner extractor, in batches whose results are
     written as soon as each batch is done: an interrupted run loses one batch at most. A
-    passage id is a hash of title and text, so an edited passage is a new entry. The key does
-    not see prompt changes inside the inner extractor: clear the folder after changing them.
+    passage id is a hash of title and text, so an edited passage is a new entry. The key uses
+    the inner extractor's `cache_key` when it has one (LLMOpenIE's covers its prompts and
+    decoding parameters), else its name.
     """
 
     def __init__(self, inner: Extractor, cache_dir: Path, *, batch_size: int = 64) -> None:
@@ -33,6 +34,7 @@ class CachedExtractor(Extractor):
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.inner = inner
         self.name = inner.name
+        self.key = str(getattr(inner, "cache_key", inner.name))
         self.batch_size = batch_size
         self.directory = Path(cache_dir) / "openie"
         self._cache = diskcache.Cache(str(self.directory))
@@ -57,7 +59,7 @@ class CachedExtractor(Extractor):
                 batch = misses[start : start + self.batch_size]
                 extracted = self.inner.extract([passages[i] for i in batch])
                 for i, extraction in zip(batch, extracted, strict=True):
-                    key = (self.name, passages[i].id)
+                    key = (self.key, passages[i].id)
                     self._cache.set(key, extraction.model_dump_json())
                     results[i] = extraction
                 bar.update(len(batch))
@@ -69,7 +71,7 @@ class CachedExtractor(Extractor):
 
     def _get(self, passage: Passage) -> Extraction | None:
         """The stored extraction of a passage, or None when absent or unreadable."""
-        stored = self._cache.get((self.name, passage.id))
+        stored = self._cache.get((self.key, passage.id))
         if stored is None:
             return None
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -39,6 +41,15 @@ class LLMOpenIE(Extractor):
         self.llm = llm
         self.max_workers = max_workers
         self.name = f"llm:{llm.model}"
+
+    @property
+    def cache_key(self) -> str:
+        """Name plus a hash of the prompts and decoding parameters: a change means new entries."""
+        probe = ner_messages("x") + triples_messages("x", ["y"])
+        material = json.dumps(
+            [[m.role, m.content] for m in probe] + [self.llm.params], sort_keys=True, default=str
+        )
+        return f"{self.name}|{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
     def extract(
         self, passages: Sequence[Passage], *, show_progress: bool = False
