@@ -115,3 +115,29 @@ def test_rag_eval_command(dataset: Path, tmp_path: Path, session_cache: Path) ->
     assert summary["rows"][0]["questions"] == 2
     bad = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "nope")], env=env)
     assert bad.exit_code == 1 and "nope" in bad.output
+
+
+def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
+    dataset: Path, tmp_path: Path, settings: Settings
+) -> None:
+    docs = [
+        {
+            "title": t,
+            "text": x,
+            "passage": f"{t}\n{x}",
+            "extracted_entities": [t],
+            "extracted_triples": [[t, "is described in", f"{t} article"], ["bad"]],
+        }
+        for t, x in FACTS
+    ]
+    (dataset / "openie-test.json").write_text(json.dumps({"docs": docs}))
+    paper = Path(__file__).resolve().parents[2] / "eval" / "ablations" / "hipporag2-paper.yaml"
+    pipelines = ["dense", "hipporag2", str(paper)]
+    table = rag_eval.run(dataset, pipelines, out=tmp_path / "r", settings=settings)
+    assert [r["pipeline"] for r in table.rows] == ["dense", "hipporag2", "hipporag2-paper"]
+    assert table.row("hipporag2")["recall@5"] == 1.0
+    manifest = json.loads((Path(table.meta["index"]) / "manifest.json").read_text())
+    assert "graph" in manifest["indexes"]
+    assert manifest["operators"]["openie"] == f"cache:{dataset / 'openie-test.json'}"
+    facts = json.loads((Path(table.meta["index"]) / "graph" / "graph.json").read_text())["facts"]
+    assert len(facts) == len(FACTS)  # one per passage; the malformed triple was dropped
