@@ -1,4 +1,40 @@
 """Graph machinery that knows no RAG: knowledge-graph build, synonymy kNN, Personalized PageRank.
 
-Empty until the knowledge-graph index lands; see DESIGN.md for what goes here.
+    from graphs import CSRGraph, PersonalizedPageRank, synonymy_edges
+    graph = CSRGraph.from_edges(n_nodes, src, dst, weights)
+    scores = PersonalizedPageRank(graph).run(reset, damping=0.5)
+
+Attributes are imported lazily (PEP 562), so that importing one module of the package does
+not load FAISS.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphs.csr import CSRGraph
+    from graphs.ppr import PersonalizedPageRank, personalized_pagerank
+    from graphs.synonymy import synonymy_edges
+
+__all__ = ["CSRGraph", "PersonalizedPageRank", "personalized_pagerank", "synonymy_edges"]
+
+_LAZY = {
+    "CSRGraph": "graphs.csr",
+    "PersonalizedPageRank": "graphs.ppr",
+    "personalized_pagerank": "graphs.ppr",
+    "synonymy_edges": "graphs.synonymy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use."""
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'graphs' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the public names."""
+    return sorted(__all__)

@@ -1,0 +1,217 @@
+"""`python -m eval.bench.ppr`: memrag's PageRank and synonymy kNN against reference libraries.
+
+    python -m eval.bench.ppr --sizes 100000,1000000 --edges-per-node 5 --queries 20 \\
+        --synonymy 100000 --out /tmp/pprbench
+
+PageRank, per size n: a random weighted undirected graph of `edges-per-node` × n edges between
+uniform random node pairs (weights uniform in [0.1, 1.1); duplicates summed, so a few self-loops
+and isolated nodes occur), and `queries` reset vectors of 5–20 random seed nodes with weights in
+[0.5, 1.5), as a HippoRAG query lights up its entities. Per-query time of memrag's
+`PersonalizedPageRank.run` (operator precompute reported apart), igraph's PRPACK (graph built
+once, untimed per query) and `networkx.pagerank` (stopped once it has used --networkx-budget
+seconds, its graph build included). Each reference reports its max |difference| from memrag.
+All solve to L1 change < 1e-8 (networkx's tol is per node, so it gets 1e-8 / n). igraph comes
+with `pip install memrag[bench]`; without it its row says so.
+
+Synonymy (--synonymy N): see `eval.bench.synonymy`. Writes results.json and results.md into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from eval.bench.queries import latency_ms
+from eval.bench.suite import parse_sizes
+from eval.bench.synonymy import bench_synonymy, synonymy_markdown
+from eval.bench.system import machine_info, machine_line, round_sig
+from eval.bench.tables import markdown_table
+from graphs.csr import CSRGraph
+from graphs.ppr import PersonalizedPageRank
+
+logger = logging.getLogger(__name__)
+
+TOL = 1e-8
+PPR_COLUMNS = (
+    "size", "edges", "method", "setup_s", "queries", "p50_ms", "p95_ms", "p50_vs_memrag",
+    "max_abs_diff", "note",
+)  # fmt: skip
+
+
+def random_graph(n: int, edges_per_node: int, seed: int) -> CSRGraph:
+    """Uniform random weighted undirected graph with `edges_per_node` × n edges drawn."""
+    rng = np.random.default_rng(seed)
+    m = edges_per_node * n
+    return CSRGraph.from_edges(n, rng.integers(0, n, m), rng.integers(0, n, m), rng.random(m) + 0.1)
+
+
+def random_resets(n: int, count: int, seed: int) -> list[np.ndarray]:
+    """Sparse reset vectors on 5–20 random seed nodes each."""
+    rng = np.random.default_rng(seed + 1)
+    resets = []
+    for _ in range(count):
+        seeds = rng.choice(n, int(rng.integers(5, 21)), replace=False)
+        reset = np.zeros(n)
+        reset[seeds] = rng.random(seeds.size) + 0.5
+        resets.append(reset)
+    return resets
+
+
+Runner = Callable[[np.ndarray], Any]
+
+
+def _timed(runners: dict[str, Runner], resets: list[np.ndarray], budget_s: float) -> dict:
+    """Seconds and scores per method over `resets`, stopping once `budget_s` has been spent."""
+    # The methods take turns on each reset, so that a busy machine slows them alike.
+    found: dict[str, tuple[list, list]] = {name: ([], []) for name in runners}
+    spent = 0.0
+    for reset in resets:
+        for name, run in runners.items():
+            start = time.perf_counter()
+            scores = np.asarray(run(reset), dtype=np.float64)
+            found[name][0].append(time.perf_counter() - start)
+            found[name][1].append(scores)
+            spent += found[name][0][-1]
+        if spent > budget_s:
+            break
+    return found
+
+
+def _igraph(graph: CSRGraph, damping: float) -> tuple[float, Runner] | None:
+    """igraph PRPACK: graph build seconds and a per-query runner, or None without igraph."""
+    try:
+        import igraph
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    upper = graph.to_scipy().tocoo()
+    keep = upper.row <= upper.col
+    g = igraph.Graph(n=graph.n_nodes, edges=np.column_stack([upper.row, upper.col])[keep])
+    weights = upper.data[keep]
+    # igraph walks an undirected self-loop in both directions (networkx and memrag once), so
+    # half its weight gives the same graph.
+    weights[upper.row[keep] == upper.col[keep]] /= 2
+    g.es["weight"] = weights
+
+    def run(reset: np.ndarray) -> list[float]:
+        return g.personalized_pagerank(
+            reset=reset, damping=damping, weights="weight", directed=False,
+            implementation="prpack",
+        )  # fmt: skip
+
+    return time.perf_counter() - start, run
+
+
+def _networkx(graph: CSRGraph, damping: float) -> tuple[float, Runner]:
+    """networkx: graph build seconds and a per-query runner."""
+    start = time.perf_counter()
+    g = nx.from_scipy_sparse_array(graph.to_scipy())
+    n = graph.n_nodes
+
+    def run(reset: np.ndarray) -> np.ndarray:
+        personalization = dict(enumerate(reset))
+        scores = nx.pagerank(g, damping, personalization, tol=TOL / n, max_iter=1000)
+        return np.fromiter((scores[i] for i in range(n)), np.float64, n)
+
+    return time.perf_counter() - start, run
+
+
+def bench_ppr(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """All PageRank rows at one size."""
+    start = time.perf_counter()
+    graph = random_graph(n, args.edges_per_node, args.seed)
+    logger.info("ppr: graph of %d nodes built in %.1f s", n, time.perf_counter() - start)
+    resets = random_resets(n, args.queries, args.seed)
+    start = time.perf_counter()
+    ppr = PersonalizedPageRank(graph)
+    setup = {"memrag": time.perf_counter() - start}
+    runners: dict[str, Runner] = {"memrag": lambda r: ppr.run(r, args.damping, tol=TOL)}
+    igraph = _igraph(graph, args.damping)
+    if igraph is not None:
+        setup["igraph prpack"], runners["igraph prpack"] = igraph
+    found = _timed(runners, resets, float("inf"))
+    if args.networkx_budget > 0:
+        setup["networkx"], run = _networkx(graph, args.damping)
+        budget = args.networkx_budget - setup["networkx"]
+        found |= _timed({"networkx": run}, resets, budget)
+    rows = _rows(n, graph, found, setup)
+    rows[0]["note"] = f"{ppr.threads} thread(s); setup = operator precompute"
+    if args.networkx_budget > 0 and len(found["networkx"][0]) < len(resets):
+        rows[-1]["note"] = f"stopped at the {args.networkx_budget:g} s budget (build included)"
+    if igraph is None:
+        rows.append({"size": n, "method": "igraph", "note": "not installed: memrag[bench]"})
+    return rows
+
+
+def _rows(n: int, graph: CSRGraph, found: dict, setup: dict[str, float]) -> list[dict]:
+    """One row per method: latency, and its largest difference from memrag's scores."""
+    ours, our_p50 = found["memrag"][1], latency_ms(found["memrag"][0])["p50"]
+    rows = []
+    for method, (seconds, results) in found.items():
+        lat = latency_ms(seconds)
+        diff = max(float(np.abs(a - b).max()) for a, b in zip(results, ours, strict=False))
+        rows.append({
+            "size": n, "edges": graph.n_edges, "method": method,
+            "setup_s": round_sig(setup[method]), "queries": len(seconds), "p50_ms": lat["p50"],
+            "p95_ms": lat["p95"], "p50_vs_memrag": round(lat["p50"] / our_p50, 2),
+            "max_abs_diff": None if method == "memrag" else float(f"{diff:.2e}"), "note": None,
+        })  # fmt: skip
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.bench.ppr",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--sizes", default="100000,1000000", help="graph node counts")
+    parser.add_argument("--edges-per-node", type=int, default=5)
+    parser.add_argument("--queries", type=int, default=20, help="reset vectors per size")
+    parser.add_argument("--damping", type=float, default=0.5)
+    parser.add_argument("--networkx-budget", type=float, default=60.0, help="seconds; 0 skips")
+    parser.add_argument("--synonymy", type=int, default=0, help="entity count; 0 skips")
+    parser.add_argument("--dim", type=int, default=384, help="synonymy embedding dimension")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    return parser
+
+
+def main() -> None:
+    """Run the benchmark, print markdown tables, write results.json and results.md."""
+    args = _parser().parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    result: dict[str, Any] = {
+        "machine": machine_info(),
+        "args": vars(args) | {"out": str(args.out)},
+    }
+    result["ppr"] = [row for n in parse_sizes(args.sizes) for row in bench_ppr(n, args)]
+    parts = [
+        f"Machine: {machine_line(result['machine'])}",
+        f"## Personalized PageRank (damping {args.damping}, L1 tol {TOL:g})",
+        f"Random weighted graphs, {args.edges_per_node} edges drawn per node; {args.queries} "
+        "reset vectors of 5–20 seeds. p50_vs_memrag = p50 / memrag's p50. setup_s: memrag's "
+        "operator precompute, the libraries' graph builds.",
+        markdown_table(result["ppr"], PPR_COLUMNS),
+    ]
+    if args.synonymy > 0:
+        result["synonymy"] = bench_synonymy(args.synonymy, args.dim, args.seed)
+        parts.append(synonymy_markdown(result["synonymy"]))
+    text = "\n\n".join(parts) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (args.out / "results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
