@@ -7,8 +7,9 @@ print(table)
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from eval.datasets import Dataset, load_dataset
@@ -25,8 +26,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import public names on first use, so `import eval` stays light."""
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'eval' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes("eval", _LAZY, __all__)

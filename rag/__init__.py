@@ -9,8 +9,9 @@ Attributes are imported lazily (PEP 562) so that `import rag` stays fast and loa
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from pipelines.rag_index import RagIndex, build
@@ -52,13 +53,4 @@ def load(path: str, settings: Settings | None = None) -> RagIndex:
     return RagIndex.open(path, settings)
 
 
-def __getattr__(name: str) -> Any:
-    """Import public names on first use."""
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'rag' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """List the public names."""
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes("rag", _LAZY, __all__)
