@@ -16,6 +16,7 @@ from rag.settings import EmbedderSettings, Settings
 from rag.types import Passage
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE = Path(__file__).resolve().parents[1] / "rag" / "data" / "sample"
 
 FACTS = [
     ("Eiffel Tower", "The Eiffel Tower in Paris was completed in 1889 for the World's Fair."),
@@ -51,3 +52,9 @@ def settings(session_cache: Path) -> Settings:
 def passages() -> list[Passage]:
     """Eight one-sentence passages on distinct topics."""
     return [Passage.from_text(text, title=title, source="facts") for title, text in FACTS]
+
+
+@pytest.fixture
+def env(session_cache: Path) -> dict[str, str]:
+    """Environment for CLI runs: the session cache and no progress bars."""
+    return {"RAG_CACHE_DIR": str(session_cache), "RAG_SHOW_PROGRESS": "false"}

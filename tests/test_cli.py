@@ -12,15 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli.app import app
+from tests.conftest import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "rag" / "data" / "sample"
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(session_cache: Path) -> dict[str, str]:
-    """Environment for CLI runs: the session cache and no progress bars."""
-    return {"RAG_CACHE_DIR": str(session_cache), "RAG_SHOW_PROGRESS": "false"}
 
 
 @pytest.fixture

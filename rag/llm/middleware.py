@@ -8,9 +8,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from rag.closing import Closing
 from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.cache import LLMCache, cache_key
 from rag.llm.metrics import LLMMetrics
@@ -19,7 +19,7 @@ from rag.llm.retry import call_with_retry
 logger = logging.getLogger(__name__)
 
 
-class ManagedLLM(LLM):
+class ManagedLLM(LLM, Closing):
     """Any backend behind a disk cache, retries with backoff, a concurrency cap and metrics."""
 
     def __init__(
@@ -129,16 +129,3 @@ class ManagedLLM(LLM):
         """Release the disk cache."""
         if self._cache is not None:
             self._cache.close()
-
-    def __enter__(self) -> ManagedLLM:
-        """Use as a context manager that closes the cache on exit."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close on leaving the block."""
-        self.close()

@@ -3,76 +3,45 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from indexers.graph import GraphIndex, GraphSearch, retrieve
 from rag.embed.base import Embedder
-from rag.llm import ManagedLLM, make_llm
 from rag.operators.recognition import recognize_facts
-from rag.settings import LLMSettings
 from rag.types import Passage
 from tests.indexers.test_graph import BRIDGE, TEXTS, FixedTriples
-from tests.rag.openai_stub_server import StubOpenAIServer
 
 FACTS = ["Alice Varga was born in Lindholm", "Bob Kent plays chess", "Lindholm is in Veldia"]
 Reply = Callable[[list[dict[str, Any]]], str]
 
 
-@pytest.fixture
-def llm_replying(tmp_path: Path) -> Iterator[Callable[[Reply], ManagedLLM]]:
-    """Start a stub server that answers with `reply` and return the project's real client."""
-    started: list[tuple[StubOpenAIServer, ManagedLLM]] = []
-
-    def start(reply: Reply) -> ManagedLLM:
-        server = StubOpenAIServer(reply=reply).__enter__()
-        settings = LLMSettings(
-            provider="openai",
-            model="stub-model",
-            base_url=server.base_url,
-            api_key_env="MEMRAG_TEST_NO_SUCH_KEY",
-            timeout_s=5.0,
-            max_retries=1,
-            cache=False,
-        )
-        llm = make_llm(settings, tmp_path, backoff_s=0.001)
-        assert isinstance(llm, ManagedLLM)
-        started.append((server, llm))
-        return llm
-
-    yield start
-    for server, llm in started:
-        llm.close()
-        server.__exit__(None, None, None)
-
-
-def test_keeps_the_facts_the_llm_names(llm_replying: Any) -> None:
-    llm = llm_replying(lambda messages: 'Relevant: ```json\n{"relevant": [3, 1, 1]}\n```')
+def test_keeps_the_facts_the_llm_names(make_stub: Any) -> None:
+    _, llm = make_stub(lambda messages: 'Relevant: ```json\n{"relevant": [3, 1, 1]}\n```')
     assert recognize_facts(llm, "Where is Alice's birthplace?", FACTS).tolist() == [0, 2]
 
 
 def test_out_of_range_numbers_are_dropped_and_logged(
-    llm_replying: Any, caplog: pytest.LogCaptureFixture
+    make_stub: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    llm = llm_replying(lambda messages: '{"relevant": [2, 7, "x"]}')
+    _, llm = make_stub(lambda messages: '{"relevant": [2, 7, "x"]}')
     with caplog.at_level(logging.WARNING):
         assert recognize_facts(llm, "Who plays chess?", FACTS).tolist() == [1]
     assert "out-of-range" in caplog.text
 
 
 def test_unparseable_reply_keeps_every_fact_with_a_logged_reason(
-    llm_replying: Any, caplog: pytest.LogCaptureFixture
+    make_stub: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    llm = llm_replying(lambda messages: "I think the first and the third ones.")
+    _, llm = make_stub(lambda messages: "I think the first and the third ones.")
     with caplog.at_level(logging.WARNING):
         assert recognize_facts(llm, "Where?", FACTS).tolist() == [0, 1, 2]
     assert "keeping all facts" in caplog.text
 
 
-def test_hipporag2_seeds_only_from_recognized_facts(llm_replying: Any, embedder: Embedder) -> None:
+def test_hipporag2_seeds_only_from_recognized_facts(make_stub: Any, embedder: Embedder) -> None:
     def reply(messages: list[dict[str, Any]]) -> str:
         prompt = messages[-1]["content"]
         if "Candidate facts" not in prompt:
@@ -85,6 +54,7 @@ def test_hipporag2_seeds_only_from_recognized_facts(llm_replying: Any, embedder:
     index.add([Passage.from_text(text, title=title) for title, text in TEXTS.items()])
     query = "Which region is the birthplace of Alice Varga in?"
     config = GraphSearch(recognition="on", query_entity_weight=0.0)
-    result = retrieve(index, query, embedder.embed_query(query), 3, config, llm_replying(reply))
+    _, llm = make_stub(reply)
+    result = retrieve(index, query, embedder.embed_query(query), 3, config, llm)
     assert [fact for fact, _ in result.facts] == ["Lindholm is a town in Northern Veldia"]
     assert {name for name, _ in result.seeds} == {"Lindholm", "Northern Veldia"}

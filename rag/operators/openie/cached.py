@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import diskcache
 from pydantic import ValidationError
 from tqdm.auto import tqdm
 
+from rag.closing import Closing
 from rag.operators.openie.base import Extractor
 from rag.operators.openie.types import Extraction
 from rag.types import Passage
@@ -18,7 +18,7 @@ from rag.types import Passage
 logger = logging.getLogger(__name__)
 
 
-class CachedExtractor(Extractor):
+class CachedExtractor(Extractor, Closing):
     """Keeps each passage's extraction under `<cache_dir>/openie`, keyed by (extractor, id).
 
     Only the passages not yet cached reach the inner extractor, in batches whose results are
@@ -84,16 +84,3 @@ class CachedExtractor(Extractor):
     def close(self) -> None:
         """Release the cache's SQLite connections."""
         self._cache.close()
-
-    def __enter__(self) -> CachedExtractor:
-        """Use as a context manager that closes the cache on exit."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close on leaving the block."""
-        self.close()

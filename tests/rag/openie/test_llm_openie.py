@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rag.llm import ManagedLLM, make_llm
 from rag.operators.openie import LLMOpenIE
 from rag.operators.openie.prompts import NER_SYSTEM
-from rag.settings import LLMSettings
 from rag.types import Passage
-from tests.rag.openai_stub_server import StubOpenAIServer
 
 CURIE = Passage.from_text(
     "Marie Curie won the Nobel Prize in Chemistry in 1911. She was born in Warsaw.",
@@ -48,35 +43,6 @@ class Script:
 def _fenced(obj: Any) -> str:
     """A reply that wraps JSON in a code fence after some chatter."""
     return f"Sure! Here it is:\n```json\n{json.dumps(obj)}\n```\nHope this helps."
-
-
-@pytest.fixture
-def make_stub(tmp_path: Path) -> Iterator[Any]:
-    """Start a stub server on a script and build the project's real client for it."""
-    servers: list[StubOpenAIServer] = []
-    clients: list[ManagedLLM] = []
-
-    def start(script: Script) -> tuple[StubOpenAIServer, ManagedLLM]:
-        server = StubOpenAIServer(reply=script).__enter__()
-        servers.append(server)
-        settings = LLMSettings(
-            provider="openai",
-            model="stub-model",
-            base_url=server.base_url,
-            api_key_env="MEMRAG_TEST_NO_SUCH_KEY",
-            timeout_s=5.0,
-            max_retries=1,
-        )
-        llm = make_llm(settings, tmp_path / f"llm{len(clients)}", backoff_s=0.001)
-        assert isinstance(llm, ManagedLLM)
-        clients.append(llm)
-        return server, llm
-
-    yield start
-    for llm in clients:
-        llm.close()
-    for server in servers:
-        server.__exit__(None, None, None)
 
 
 def test_two_stages_with_fenced_and_prose_json(make_stub: Any) -> None:
