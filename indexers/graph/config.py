@@ -45,9 +45,6 @@ class GraphSearch(BaseModel):
         "(HippoRAG 1's linking), at this weight relative to fact seeds; 0 = off, as in the "
         "HippoRAG 2 paper.",
     )
-    dense_seed_top_n: int | None = Field(
-        None, ge=1, description="hipporag2: seed only the n best passages by dense score."
-    )
     dense_fusion: float | Literal["auto"] = Field(
         "auto",
         description="Fuse the PageRank ranking with the dense ranking (reciprocal rank fusion) "

@@ -132,11 +132,7 @@ def _hipporag2(
     n_e = graph.n_entities
     if config.passage_nodes:
         reset = np.zeros(n_e + graph.n_passages)
-        passage_seeds = min_max(dense) * config.passage_node_weight
-        if config.dense_seed_top_n is not None and config.dense_seed_top_n < len(dense):
-            cut = np.argpartition(-dense, config.dense_seed_top_n)[config.dense_seed_top_n :]
-            passage_seeds[cut] = 0.0
-        reset[n_e:] = passage_seeds
+        reset[n_e:] = min_max(dense) * config.passage_node_weight
     else:
         reset = np.zeros(n_e)
     for e, w in seeds.items():
@@ -209,10 +205,11 @@ def _ranked(
 ) -> GraphResult:
     """Hits by PageRank score (ties broken by dense similarity), each with its reason."""
     graph = index.graph
+    pagerank = scores
     if fusion == "auto":
         fusion = 1.0 if index.mostly_pattern_extracted() else 0.0
     if fusion > 0:
-        scores = _rrf(scores, dense, fusion)
+        scores = _rrf(pagerank, dense, fusion)
     order = np.lexsort((-dense, -scores))[:k]
     hits = []
     for p in order:
@@ -220,7 +217,7 @@ def _ranked(
         entities = {graph.facts[f][0] for f in graph.passage_facts[p]}
         entities |= {graph.facts[f][2] for f in graph.passage_facts[p]}
         reason: dict[str, Any] = {
-            "pagerank": float(scores[p]),
+            "pagerank": float(pagerank[p]),
             "dense": round(float(dense[p]), 4),
             "seeds": [
                 [graph.entity_labels[e], round(w, 5)]
@@ -229,6 +226,8 @@ def _ranked(
             ][:_REASON_ITEMS],
             "facts": [graph.fact_texts[f] for f in passage_facts][:_REASON_ITEMS],
         }
+        if fusion > 0:
+            reason["fused_with_dense"] = fusion
         hits.append(
             Hit(
                 passage_id=graph.passages[p],

@@ -172,6 +172,8 @@ def test_offline_pattern_graphs_fuse_with_dense_by_default(
         return [h.score for h in retrieve(index, query, vector, 8, config).hits]
 
     assert scores(offline, "auto") == scores(offline, 1.0) != scores(offline, 0.0)
+    fused = retrieve(offline, query, vector, 1, GraphSearch()).hits[0]
+    assert fused.reason["fused_with_dense"] == 1.0 and fused.reason["pagerank"] != fused.score
     curated = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
     curated.add(bridge)
     assert not curated.mostly_pattern_extracted()
@@ -180,3 +182,4 @@ def test_offline_pattern_graphs_fuse_with_dense_by_default(
         embedder.embed_query("Where was Alice Varga born?"),
     )
     assert scores(curated, "auto") == scores(curated, 0.0) != scores(curated, 1.0)
+
