@@ -182,4 +182,3 @@ def test_offline_pattern_graphs_fuse_with_dense_by_default(
         embedder.embed_query("Where was Alice Varga born?"),
     )
     assert scores(curated, "auto") == scores(curated, 0.0) != scores(curated, 1.0)
-
