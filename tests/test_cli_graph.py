@@ -109,3 +109,18 @@ def test_unknown_extractor_is_a_one_line_error(tmp_path: Path, env: dict[str, st
     args = ["index", str(SAMPLE), "--out", str(tmp_path / "i"), "--graph", "--extractor", "gpt"]
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 1 and "unknown extractor 'gpt'" in result.output
+
+
+def test_missing_openie_file_fails_and_leaves_no_index(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "i"
+    args = ["index", str(SAMPLE), "--out", str(out), "--graph", "--extractor", "cache:/no/oie.json"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 1 and "/no/oie.json: OpenIE cache file not found" in result.output
+    assert not out.exists()
+
+
+def test_inspect_graph_of_an_index_without_one(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "i"
+    assert runner.invoke(app, ["index", str(SAMPLE), "--out", str(out)], env=env).exit_code == 0
+    result = runner.invoke(app, ["inspect", str(out), "--graph"], env=env)
+    assert result.exit_code == 1 and "has no graph index" in result.output
