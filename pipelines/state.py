@@ -9,6 +9,7 @@ import numpy as np
 
 from indexers.base import Index
 from rag.embed.base import Embedder
+from rag.errors import ConfigError
 from rag.llm.base import LLM
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -28,7 +29,9 @@ class Resources:
     def index(self, kind: str) -> Index:
         """Return the index of `kind`, naming the ones available when it is missing."""
         if kind not in self.indexes:
-            raise KeyError(f"this index dir has no '{kind}' index (has: {sorted(self.indexes)})")
+            hint = " (build it with `rag index --graph`)" if kind == "graph" else ""
+            held = ", ".join(sorted(self.indexes))
+            raise ConfigError(f"this index dir has no '{kind}' index{hint}; it has: {held}")
         return self.indexes[kind]
 
 

@@ -124,3 +124,6 @@ def test_inspect_graph_of_an_index_without_one(tmp_path: Path, env: dict[str, st
     assert runner.invoke(app, ["index", str(SAMPLE), "--out", str(out)], env=env).exit_code == 0
     result = runner.invoke(app, ["inspect", str(out), "--graph"], env=env)
     assert result.exit_code == 1 and "has no graph index" in result.output
+    query = runner.invoke(app, ["query", str(out), "Who?", "-p", "hipporag2"], env=env)
+    assert query.exit_code == 1 and "Traceback" not in query.output
+    assert "no 'graph' index (build it with `rag index --graph`)" in query.output

@@ -8,6 +8,7 @@ from indexers.graph import GraphIndex, GraphSearch, retrieve
 from indexers.graph.retrievers import links_query_entities, query_phrases
 from pipelines.state import QueryState
 from pipelines.step import Step
+from rag.errors import ConfigError
 
 
 class GraphRetrieveStep(Step):
@@ -29,7 +30,7 @@ class GraphRetrieveStep(Step):
         k = self.k or state.resources.settings.retrieval.top_k
         index = state.resources.index(self.index)
         if not isinstance(index, GraphIndex):
-            raise TypeError(f"index '{self.index}' is a {index.kind} index, not a graph index")
+            raise ConfigError(f"index '{self.index}' is a {index.kind} index, not a graph index")
         llm = state.resources.llm
         phrase_vectors = None
         if links_query_entities(self.search):
