@@ -90,6 +90,11 @@ class KnowledgeGraph:
             self.entity_passages.append(set())
         return row
 
+    def passage_entities(self, prow: int) -> set[int]:
+        """Entity rows mentioned by the facts of one passage."""
+        facts = [self.facts[f] for f in self.passage_facts[prow]]
+        return {s for s, _, _ in facts} | {o for _, _, o in facts}
+
     def add_passage(self, passage_id: str, triples: Sequence[Triple]) -> None:
         """Add a passage node and its facts; a passage already present is left as it is."""
         if passage_id in self._passage_row:
@@ -131,9 +136,8 @@ class KnowledgeGraph:
         for prow in gone:
             for frow in self.passage_facts[prow]:
                 self.fact_passages[frow].discard(prow)
-                subject, _, obj = self.facts[frow]
-                self.entity_passages[subject].discard(prow)
-                self.entity_passages[obj].discard(prow)
+            for entity in self.passage_entities(prow):
+                self.entity_passages[entity].discard(prow)
         keep_f = np.array([bool(ps) for ps in self.fact_passages], dtype=bool)
         keep_e = np.array([bool(ps) for ps in self.entity_passages], dtype=bool)
         self._compact(keep_e, keep_f, keep_p)

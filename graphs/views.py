@@ -51,9 +51,7 @@ def to_networkx(graph: KnowledgeGraph, *, passages: bool = True) -> nx.Graph:
     if passages:
         for prow, pid in enumerate(graph.passages):
             view.add_node(passage_node(pid), kind="passage", label=pid, phrase="", passages=1)
-            entities = {graph.facts[f][0] for f in graph.passage_facts[prow]}
-            entities |= {graph.facts[f][2] for f in graph.passage_facts[prow]}
-            for e in sorted(entities):
+            for e in sorted(graph.passage_entities(prow)):
                 view.add_edge(
                     passage_node(pid), entity_node(e), kind="passage", weight=1.0, relations=""
                 )

@@ -6,9 +6,9 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy import sparse
@@ -19,9 +19,9 @@ from graphs.storage import load_graph, save_graph
 from graphs.synonymy import synonymy_edges
 from indexers.base import Index
 from indexers.graph.config import GraphSearch
+from indexers.graph.retrievers import retrieve
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
-from rag.llm.base import LLM
 from rag.operators.openie import Extraction, Extractor, PatternOpenIE
 from rag.settings import GraphSettings
 from rag.types import Hit, Passage
@@ -60,10 +60,8 @@ class GraphIndex(Index):
         self.entity_vectors, self.fact_vectors, self.passage_vectors = empty, empty, empty
         self.extractions: dict[str, Extraction] = {}
         self.stage_seconds: dict[str, float] = defaultdict(float)
-        self._operators: dict[tuple[bool, bool], PersonalizedPageRank] = {}
-        self._incidence: sparse.csr_array | None = None
-        self._specificity: np.ndarray | None = None
-        self._mostly_pattern: bool | None = None
+        # Values derived from the graph for queries, built on first use, dropped on any change.
+        self._derived: dict[object, Any] = {}
 
     def use_extractor(self, extractor: Extractor) -> None:
         """Set the extractor used for passages added from now on."""
@@ -152,56 +150,48 @@ class GraphIndex(Index):
         self._invalidate()
 
     def _invalidate(self) -> None:
-        """Forget the PageRank operators and incidence matrix after the graph changed."""
-        self._operators.clear()
-        self._incidence = None
-        self._specificity = None
-        self._mostly_pattern = None
+        """Forget everything derived from the graph after it changed."""
+        self._derived.clear()
+
+    def _cached(self, key: object, build: Callable[[], Any]) -> Any:
+        """A derived value, built on first use."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def operator(self, *, synonymy: bool, passage_nodes: bool) -> PersonalizedPageRank:
-        """The PageRank operator of one graph variant (built on first use, then cached)."""
-        key = (synonymy, passage_nodes)
-        if key not in self._operators:
-            csr = self.graph.csr(synonymy=synonymy, passage_nodes=passage_nodes)
-            self._operators[key] = PersonalizedPageRank(csr)
-        return self._operators[key]
+        """The PageRank operator of one graph variant."""
+
+        def build() -> PersonalizedPageRank:
+            return PersonalizedPageRank(
+                self.graph.csr(synonymy=synonymy, passage_nodes=passage_nodes)
+            )
+
+        op: PersonalizedPageRank = self._cached(("operator", synonymy, passage_nodes), build)
+        return op
 
     def specificity(self) -> np.ndarray:
-        """1 / passages per entity (cached until the graph changes)."""
-        if self._specificity is None:
-            self._specificity = self.graph.specificity()
-        return self._specificity
+        """1 / passages per entity."""
+        values: np.ndarray = self._cached("specificity", self.graph.specificity)
+        return values
 
     def mostly_pattern_extracted(self) -> bool:
         """Whether most passages were read by the offline pattern extractor (noisy triples)."""
-        if self._mostly_pattern is None:
-            pattern = PatternOpenIE.name
-            offline = sum(1 for e in self.extractions.values() if e.extractor == pattern)
-            self._mostly_pattern = offline * 2 > len(self.extractions)
-        return self._mostly_pattern
+
+        def count() -> bool:
+            offline = sum(e.extractor == PatternOpenIE.name for e in self.extractions.values())
+            return offline * 2 > len(self.extractions)
+
+        return bool(self._cached("mostly_pattern", count))
 
     def incidence(self) -> sparse.csr_array:
-        """Passages x entities matrix (cached): passage scores from entity PageRank."""
-        if self._incidence is None:
-            self._incidence = self.graph.passage_entity_matrix()
-        return self._incidence
+        """Passages x entities matrix: passage scores from entity PageRank."""
+        matrix: sparse.csr_array = self._cached("incidence", self.graph.passage_entity_matrix)
+        return matrix
 
     def search(self, query: str, k: int) -> list[Hit]:
         """HippoRAG 2 retrieval with default settings and no LLM."""
-        return self.search_vector(query, self.embedder.embed_query(query), k, GraphSearch())
-
-    def search_vector(
-        self,
-        query: str,
-        query_vector: np.ndarray,
-        k: int,
-        config: GraphSearch,
-        llm: LLM | None = None,
-    ) -> list[Hit]:
-        """Retrieve with a precomputed query vector and explicit settings."""
-        from indexers.graph.retrievers import retrieve
-
-        return retrieve(self, query, query_vector, k, config, llm).hits
+        return retrieve(self, query, self.embedder.embed_query(query), k, GraphSearch()).hits
 
     def ids(self) -> set[str]:
         """The passage ids held."""

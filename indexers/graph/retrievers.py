@@ -214,8 +214,7 @@ def _ranked(
     hits = []
     for p in order:
         passage_facts = [f for f in graph.passage_facts[p] if f in facts]
-        entities = {graph.facts[f][0] for f in graph.passage_facts[p]}
-        entities |= {graph.facts[f][2] for f in graph.passage_facts[p]}
+        entities = graph.passage_entities(p)
         reason: dict[str, Any] = {
             "pagerank": float(pagerank[p]),
             "dense": round(float(dense[p]), 4),

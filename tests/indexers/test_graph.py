@@ -66,20 +66,28 @@ def bridge() -> list[Passage]:
     return [Passage.from_text(text, title=title) for title, text in TEXTS.items()]
 
 
-def test_two_hop_question_reaches_the_bridge_passage(
-    embedder: Embedder, bridge: list[Passage]
-) -> None:
+@pytest.fixture
+def bridge_index(embedder: Embedder, bridge: list[Passage]) -> GraphIndex:
+    """The bridge passages indexed with their hand-written triples."""
     index = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
     index.add(bridge)
+    return index
+
+
+def test_two_hop_question_reaches_the_bridge_passage(
+    embedder: Embedder, bridge: list[Passage], bridge_index: GraphIndex
+) -> None:
+    index = bridge_index
     query = "Which region is the birthplace of Alice Varga in?"
     for method in ("hipporag", "hipporag2"):
         result = retrieve(index, query, embedder.embed_query(query), 2, GraphSearch(method=method))
         assert {h.passage_id for h in result.hits} == {bridge[0].id, bridge[1].id}, method
 
 
-def test_hits_carry_seeds_facts_and_pagerank(embedder: Embedder, bridge: list[Passage]) -> None:
-    index = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
-    index.add(bridge)
+def test_hits_carry_seeds_facts_and_pagerank(
+    embedder: Embedder, bridge: list[Passage], bridge_index: GraphIndex
+) -> None:
+    index = bridge_index
     query = "Where was Alice Varga born?"
     result = retrieve(index, query, embedder.embed_query(query), 3, GraphSearch())
     top = result.hits[0]
@@ -124,10 +132,9 @@ def test_add_links_synonyms_only_for_new_entities(
 
 
 def test_delete_keeps_shared_entities_and_their_vectors(
-    embedder: Embedder, bridge: list[Passage]
+    embedder: Embedder, bridge: list[Passage], bridge_index: GraphIndex
 ) -> None:
-    index = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
-    index.add(bridge)
+    index = bridge_index
     index.delete([bridge[0].id])
     graph = index.graph
     assert graph.entity_row("Alice Varga") is None
@@ -140,10 +147,9 @@ def test_delete_keeps_shared_entities_and_their_vectors(
 
 
 def test_ablation_settings_change_the_ranking_inputs(
-    embedder: Embedder, bridge: list[Passage]
+    embedder: Embedder, bridge: list[Passage], bridge_index: GraphIndex
 ) -> None:
-    index = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
-    index.add(bridge)
+    index = bridge_index
     query = "Which region is the birthplace of Alice Varga in?"
     vector = embedder.embed_query(query)
     scores = {}
@@ -159,7 +165,7 @@ def test_ablation_settings_change_the_ranking_inputs(
 
 
 def test_offline_pattern_graphs_fuse_with_dense_by_default(
-    embedder: Embedder, passages: list[Passage], bridge: list[Passage]
+    embedder: Embedder, passages: list[Passage], bridge: list[Passage], bridge_index: GraphIndex
 ) -> None:
     offline = GraphIndex(embedder, extractor=PatternOpenIE())
     offline.add(passages)
@@ -174,8 +180,7 @@ def test_offline_pattern_graphs_fuse_with_dense_by_default(
     assert scores(offline, "auto") == scores(offline, 1.0) != scores(offline, 0.0)
     fused = retrieve(offline, query, vector, 1, GraphSearch()).hits[0]
     assert fused.reason["fused_with_dense"] == 1.0 and fused.reason["pagerank"] != fused.score
-    curated = GraphIndex(embedder, extractor=FixedTriples(BRIDGE))
-    curated.add(bridge)
+    curated = bridge_index
     assert not curated.mostly_pattern_extracted()
     query, vector = (
         "Where was Alice Varga born?",
