@@ -18,6 +18,7 @@ _FORMATS = {
     "f1": "{:.3f}",
     "latency_mean_ms": "{:.1f}",
     "latency_p95_ms": "{:.1f}",
+    "questions_per_s": "{:.1f}",
     "llm_calls": "{}",
     "llm_tokens": "{}",
 }
@@ -37,7 +38,7 @@ class ResultTable:
 
     def columns(self) -> list[str]:
         """Known columns that some row has, in display order (LLM columns only when used)."""
-        cols = [c for c in _FORMATS if any(c in r for r in self.rows)]
+        cols = [c for c in _FORMATS if any(r.get(c) is not None for r in self.rows)]
         if not any(r.get("llm_calls") for r in self.rows):
             cols = [c for c in cols if not c.startswith("llm_")]
         return cols

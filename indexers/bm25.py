@@ -13,11 +13,13 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.tokenization import Tokenizer
+from pydantic import Field
 
-from indexers.base import Index
-from rag.embed.base import Embedder
+from indexers.base import Index, KindConfig, SearchResult
+from indexers.context import BuildContext
 from rag.errors import IndexFormatError
-from rag.types import Hit, Passage
+from rag.query import Query
+from rag.types import BM25Reason, Hit, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,15 @@ def _tokenizer() -> Tokenizer:
     return Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord)
 
 
-class BM25Index(Index):
+class BM25Search(KindConfig):
+    """Per-query BM25 options."""
+
+    min_score: float = Field(
+        0.0, ge=0.0, description="Passages scoring at or below this are not returned."
+    )
+
+
+class BM25Index(Index[BM25Search]):
     """BM25 over passage title and text.
 
     Costs: `add` tokenizes only the new passages, then re-scores the whole corpus matrix
@@ -36,6 +46,7 @@ class BM25Index(Index):
     """
 
     kind: ClassVar[str] = "bm25"
+    search_config = BM25Search
 
     def __init__(self) -> None:
         """Create an empty index."""
@@ -43,16 +54,22 @@ class BM25Index(Index):
         self._pids: list[str] = []
         self._tokens: list[list[int]] = []
         self._bm25: bm25s.BM25 | None = None
+        self._words: dict[int, str] | None = None
+
+    @classmethod
+    def create(cls, context: BuildContext) -> Self:
+        """An empty index (BM25 has no build options)."""
+        return cls()
 
     def _reindex(self) -> None:
         """Recompute BM25 scores for the current token lists."""
-        self._bm25 = None
+        self._bm25, self._words = None, None
         if self._pids:
             self._bm25 = bm25s.BM25()
             vocab = self._tokenizer.get_vocab_dict()
             self._bm25.index((self._tokens, vocab), show_progress=False)
 
-    def add(self, passages: Sequence[Passage]) -> None:
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:
         """Tokenize and add passages not yet indexed."""
         known = set(self._pids)
         fresh = list({p.id: p for p in passages if p.id not in known}.values())
@@ -84,23 +101,38 @@ class BM25Index(Index):
         empty = self._tokenizer.get_vocab_dict().get("")  # bm25s' id for "no word"
         return [int(i) for i in ids if i != empty]
 
-    def search(self, query: str, k: int) -> list[Hit]:
-        """Return up to k passages by BM25 score; passages sharing no term are not returned."""
+    def _word(self, token_id: int) -> str:
+        """The stemmed word of a vocabulary id (the reverse map is built once per change)."""
+        if self._words is None:
+            self._words = {i: w for w, i in self._tokenizer.get_vocab_dict().items()}
+        return self._words.get(token_id, "")
+
+    def _search(self, query: Query, k: int, config: BM25Search) -> SearchResult:
+        """Up to k passages by BM25 score; passages sharing no term are not returned."""
         if self._bm25 is None:
-            return []
-        query_ids = self._query_tokens(query)
+            return SearchResult([])
+        query_ids = self._query_tokens(query.text)
         if not query_ids:
-            return []
+            return SearchResult([])
         scores = self._bm25.get_scores(query_ids)
         k = min(k, len(scores))
         # argpartition then sort k: a full argsort of a million scores costs ~80 ms.
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
-        return [
-            Hit(passage_id=self._pids[i], score=float(scores[i]), retriever=self.kind)
+        wanted = set(query_ids)
+        hits = [
+            Hit(
+                passage_id=self._pids[i],
+                score=float(scores[i]),
+                retriever=self.kind,
+                reason=BM25Reason(
+                    terms=sorted({self._word(t) for t in self._tokens[i] if t in wanted})
+                ),
+            )
             for i in top
-            if scores[i] > 0
+            if scores[i] > config.min_score
         ]
+        return SearchResult(hits, {"terms": sorted({self._word(t) for t in wanted})})
 
     def ids(self) -> set[str]:
         """The passage ids held."""
@@ -119,8 +151,8 @@ class BM25Index(Index):
             self._bm25.save(str(directory / "bm25s"), show_progress=False)
 
     @classmethod
-    def load(cls, directory: Path, embedder: Embedder | None = None) -> Self:
-        """Open a saved BM25 index (the embedder is not used)."""
+    def load(cls, directory: Path, context: BuildContext) -> Self:
+        """Open a saved BM25 index."""
         self = cls()
         try:
             self._pids = json.loads((directory / "passage_ids.json").read_text())

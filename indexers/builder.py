@@ -14,9 +14,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from indexers.base import Index
-from indexers.graph import GraphIndex
-from indexers.registry import DEFAULT_KINDS, INDEX_KINDS, extractor_spec, graph_extractor, new_index
-from indexers.vector import VectorIndex
+from indexers.context import BuildContext
+from indexers.lock import writer_lock
+from indexers.registry import DEFAULT_KINDS, check_settings, index_kind
 from rag.atomic import recover, replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
@@ -59,29 +59,21 @@ def _previous(out: Path) -> Manifest | None:
 
 
 def _open_previous(
-    out: Path,
-    stage: Path,
-    manifest: Manifest | None,
-    embedder: Embedder,
-    settings: Settings,
-    kinds: Sequence[str],
+    out: Path, stage: Path, manifest: Manifest | None, context: BuildContext, kinds: Sequence[str]
 ) -> tuple[PassageStore, dict[str, Index]]:
     """Copy the previous store into the staging dir and load the previous indexes."""
     target = stage / PassageStore.FILENAME
     if manifest is None:
-        return PassageStore(target), {k: new_index(k, embedder, settings) for k in kinds}
+        return PassageStore(target), {k: index_kind(k).create(context) for k in kinds}
     old = PassageStore(out / PassageStore.FILENAME)
     store = old.copy_to(target)
     old.close()
     indexes = {
-        k: INDEX_KINDS[k].load(out / k, embedder)
+        k: index_kind(k).load(out / k, context)
         if k in manifest.indexes
-        else new_index(k, embedder, settings)
+        else index_kind(k).create(context)
         for k in kinds
     }
-    for index in indexes.values():
-        if isinstance(index, GraphIndex):
-            index.show_progress = settings.show_progress
     return store, indexes
 
 
@@ -123,16 +115,59 @@ def build_index(
     out: str | Path,
     settings: Settings,
     kinds: Sequence[str] = DEFAULT_KINDS,
+    *,
+    wait_s: float = 0.0,
 ) -> BuildReport:
     """Index `paths` into `out`, updating an existing index in place of a full rebuild.
 
     Only new or changed files are read and only new passages embedded; passages of files
     that are gone are deleted. The new version is written beside `out` and swapped in at
     the end, so a failed or killed build leaves the previous index intact, and the embedding
-    cache makes the next run resume where the killed one stopped.
+    cache makes the next run resume where the killed one stopped. One writer at a time: a
+    second build of the same `out` waits up to `wait_s` seconds, then fails with IndexBusyError.
     """
     started, out = time.perf_counter(), Path(out)
+    check_settings(settings)
+    for kind in kinds:
+        index_kind(kind)
     sources = discover_sources(paths)
+    with writer_lock(out, wait_s):
+        return _build_locked(paths, sources, out, settings, kinds, started)
+
+
+def ensure_built(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    settings: Settings,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+    *,
+    wait_s: float = 3600.0,
+) -> BuildReport | None:
+    """Build `out` unless it holds an index; None when another process built it meanwhile.
+
+    For shared caches (one dataset index per settings): concurrent callers wait on the
+    writer lock, and all but the first find the finished index and open it.
+    """
+    out = Path(out)
+    if (out / MANIFEST).exists():
+        return None
+    check_settings(settings)
+    sources = discover_sources(paths)
+    with writer_lock(out, wait_s):
+        if (out / MANIFEST).exists():
+            return None
+        return _build_locked(paths, sources, out, settings, kinds, time.perf_counter())
+
+
+def _build_locked(
+    paths: Sequence[str | Path],
+    sources: list[SourceFile],
+    out: Path,
+    settings: Settings,
+    kinds: Sequence[str],
+    started: float,
+) -> BuildReport:
+    """build_index's work, with the writer lock held."""
     manifest = _previous(out)
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     if manifest is not None:
@@ -140,8 +175,8 @@ def build_index(
         # An update keeps every index kind the dir already has, plus any newly asked for.
         kinds = list(dict.fromkeys([*manifest.indexes, *kinds]))
     report = BuildReport(out=out)
-    with replace_directory(out) as stage:
-        store, indexes = _open_previous(out, stage, manifest, embedder, settings, kinds)
+    with BuildContext(embedder, settings) as context, replace_directory(out) as stage:
+        store, indexes = _open_previous(out, stage, manifest, context, kinds)
         fresh, removed = _read_changed(sources, store, settings, report)
         if len(store) == 0:
             store.close()
@@ -152,7 +187,7 @@ def build_index(
         (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
         report.passages, report.added, report.removed = len(store), len(fresh), len(removed)
         report.seconds = time.perf_counter() - started
-        write_manifest(stage, _manifest(store, embedder, settings, list(indexes), report))
+        write_manifest(stage, _manifest(store, embedder, settings, indexes, report))
         store.close()
     return report
 
@@ -191,21 +226,11 @@ def _update_indexes(
         todo = [p for p in pool if p.id not in held]
         if not todo:
             continue
-        if isinstance(index, VectorIndex):
-            batch = vectors_of(todo)
-            start = time.perf_counter()
-            index.add_vectors([p.id for p in todo], batch)
-        elif isinstance(index, GraphIndex):
-            batch = vectors_of(todo)
-            start = time.perf_counter()
-            index.use_extractor(graph_extractor(settings))
-            index.add(todo, passage_vectors=batch)
-            for name, seconds in index.stage_seconds.items():
-                report.stage_seconds[f"graph:{name}"] += seconds
-            index.stage_seconds.clear()
-        else:
-            start = time.perf_counter()
-            index.add(todo)
+        batch = vectors_of(todo) if index.uses_passage_vectors else None
+        start = time.perf_counter()
+        index.add(todo, batch)
+        for stage, seconds in index.take_stage_seconds().items():
+            report.stage_seconds[stage] += seconds
         report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start
 
 
@@ -213,7 +238,7 @@ def _manifest(
     store: PassageStore,
     embedder: Embedder,
     settings: Settings,
-    kinds: list[str],
+    indexes: dict[str, Index],
     report: BuildReport,
 ) -> Manifest:
     """Describe the finished index."""
@@ -223,8 +248,8 @@ def _manifest(
         embedder=EmbedderInfo(name=embedder.name, dim=embedder.dim, variant=embedder.cache_key),
         chunking=settings.chunking.model_dump(),
         llm={"provider": settings.llm.provider, "model": settings.llm.model},
-        operators=_operators(settings, kinds),
-        indexes=kinds,
+        operators=_operators(settings, indexes),
+        indexes=list(indexes),
         counts={"passages": len(store), "sources": len(sources)},
         build={
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -238,9 +263,9 @@ def _manifest(
     )
 
 
-def _operators(settings: Settings, kinds: list[str]) -> dict[str, str]:
+def _operators(settings: Settings, indexes: dict[str, Index]) -> dict[str, str]:
     """Which operators built and read this index (LLM-backed or offline)."""
     operators = {"reader": "llm" if settings.llm.provider != "none" else "extractive"}
-    if GraphIndex.kind in kinds:
-        operators["openie"] = extractor_spec(settings)
+    for index in indexes.values():
+        operators.update(index.operator_names())
     return operators

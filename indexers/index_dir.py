@@ -1,4 +1,8 @@
-"""Opening an index dir: manifest, passage store and every index it lists."""
+"""Opening an index dir for queries: manifest, passage store and every index it lists.
+
+Opening never writes: nothing in the dir is renamed or deleted, the passage store is opened
+read-only, and while a build swaps in a new version the previous complete one is read.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +10,61 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexers.base import Index
-from indexers.registry import INDEX_KINDS
-from rag.atomic import recover
+from indexers.context import BuildContext
+from indexers.registry import check_settings, index_kind
+from rag.atomic import readable_path
+from rag.closing import Closing
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
-from rag.errors import IndexFormatError
+from rag.errors import ConfigError, IndexFormatError
 from rag.manifest import Manifest, read_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
 
 
 @dataclass
-class IndexDir:
+class IndexDir(Closing):
     """A loaded index dir: what the manifest says, the passages, and the indexes."""
 
     path: Path
     manifest: Manifest
     store: PassageStore
     indexes: dict[str, Index]
-    embedder: Embedder
+    context: BuildContext
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder the indexes were built with."""
+        return self.context.embedder
 
     def close(self) -> None:
-        """Release the passage store."""
+        """Release the passage store, the LLM and the embedder's cache."""
         self.store.close()
+        self.context.close()
+        close = getattr(self.embedder, "close", None)
+        if callable(close):
+            close()
 
 
 def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
-    """Load an index dir, checking its format and that the configured embedder matches."""
+    """Load an index dir read-only, checking its format and that the embedder matches."""
+    check_settings(settings)
     path = Path(path)
-    recover(path)
-    manifest = read_manifest(path)
+    where = readable_path(path)
+    manifest = read_manifest(where)
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     manifest.check_embedder(embedder.name, embedder.dim, path)
-    store = PassageStore(path / PassageStore.FILENAME, read_only=True)
+    store = PassageStore(where / PassageStore.FILENAME, read_only=True)
+    context = BuildContext(embedder, settings)
     indexes: dict[str, Index] = {}
-    for kind in manifest.indexes:
-        if kind not in INDEX_KINDS:
-            raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest")
-        indexes[kind] = INDEX_KINDS[kind].load(path / kind, embedder)
-    return IndexDir(path, manifest, store, indexes, embedder)
+    try:
+        for kind in manifest.indexes:
+            try:
+                cls = index_kind(kind)
+            except ConfigError:
+                raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest") from None
+            indexes[kind] = cls.load(where / kind, context)
+    except BaseException:
+        store.close()
+        raise
+    return IndexDir(path, manifest, store, indexes, context)

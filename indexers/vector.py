@@ -6,16 +6,18 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import faiss
 import numpy as np
+from pydantic import Field
 
-from indexers.base import Index
+from indexers.base import Index, KindConfig, SearchResult
+from indexers.context import BuildContext
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, MemragError, MissingExtraError
-from rag.settings import VectorSettings
-from rag.types import Hit, Passage
+from rag.query import Query
+from rag.types import DenseReason, Hit, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,28 @@ def _gpu_count() -> int:
     return int(get()) if get else 0
 
 
-class VectorIndex(Index):
+class VectorSettings(KindConfig):
+    """The FAISS index behind dense retrieval (settings section `[vector]`)."""
+
+    kind: Literal["flat", "hnsw", "ivf"] = "flat"
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    hnsw_ef_construction: int = Field(
+        40, description="Higher builds slower and finds more (FAISS default 40)."
+    )
+    ivf_nlist: int = 1024
+    ivf_nprobe: int = 32
+    device: Literal["auto", "cpu", "gpu"] = Field("auto", description="gpu needs memrag[gpu].")
+
+
+class DenseSearch(KindConfig):
+    """Per-query FAISS options; None keeps the value the index was built with."""
+
+    ef_search: int | None = Field(None, ge=1, description="HNSW: candidates explored per query.")
+    nprobe: int | None = Field(None, ge=1, description="IVF: inverted lists visited per query.")
+
+
+class VectorIndex(Index[DenseSearch]):
     """FAISS index of passage embeddings, searched by inner product on normalized vectors.
 
     Costs: `add` embeds only the new passages and appends them (IVF trains once, on the first
@@ -40,6 +63,10 @@ class VectorIndex(Index):
     """
 
     kind: ClassVar[str] = "dense"
+    settings_section: ClassVar[str | None] = "vector"
+    build_config: ClassVar[type[KindConfig]] = VectorSettings
+    search_config = DenseSearch
+    uses_passage_vectors: ClassVar[bool] = True
 
     def __init__(self, embedder: Embedder, settings: VectorSettings | None = None) -> None:
         """Create an empty index for vectors of `embedder.dim`."""
@@ -49,6 +76,15 @@ class VectorIndex(Index):
         self._pids: dict[int, str] = {}
         self._gpu_index: faiss.Index | None = None
         self._use_gpu = self._want_gpu()
+
+    @classmethod
+    def create(cls, context: BuildContext) -> Self:
+        """An empty index with the `[vector]` settings of the context."""
+        from indexers.registry import kind_settings
+
+        settings = kind_settings(cls, context.settings)
+        assert isinstance(settings, VectorSettings)
+        return cls(context.embedder, settings)
 
     def _want_gpu(self) -> bool:
         """Decide CPU or GPU search from settings and what faiss can see."""
@@ -77,13 +113,16 @@ class VectorIndex(Index):
             return ivf
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
-    def add(self, passages: Sequence[Passage]) -> None:
-        """Embed and add the passages not yet indexed."""
-        fresh = {p.id: p for p in passages if faiss_id(p.id) not in self._pids}
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:
+        """Add the passages not yet indexed, embedding them unless `vectors` are given."""
+        fresh = {p.id: i for i, p in enumerate(passages) if faiss_id(p.id) not in self._pids}
         if not fresh:
             return
-        vectors = self.embedder.embed([p.embedding_text for p in fresh.values()])
-        self.add_vectors(list(fresh), vectors)
+        if vectors is None:
+            batch = self.embedder.embed([passages[i].embedding_text for i in fresh.values()])
+        else:
+            batch = np.asarray(vectors)[list(fresh.values())]
+        self.add_vectors(list(fresh), batch)
 
     def add_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add precomputed unit vectors for passage ids."""
@@ -126,24 +165,48 @@ class VectorIndex(Index):
             self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self._index)
         return self._gpu_index
 
-    def search_vectors(self, queries: np.ndarray, k: int) -> list[list[Hit]]:
+    def search_vectors(
+        self, queries: np.ndarray, k: int, config: DenseSearch | None = None
+    ) -> list[list[Hit]]:
         """Search with precomputed unit query vectors, one hit list per query."""
         if self._index is None or not self._pids:
             return [[] for _ in range(len(queries))]
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        scores, fids = self._searchable().search(queries, min(k, len(self._pids)))
+        index = self._searchable()
+        params = self._search_params(config)
+        scores, fids = index.search(queries, min(k, len(self._pids)), params=params)
         return [
             [
-                Hit(passage_id=self._pids[int(fid)], score=float(score), retriever=self.kind)
+                Hit(
+                    passage_id=self._pids[int(fid)],
+                    score=float(score),
+                    retriever=self.kind,
+                    reason=DenseReason(similarity=float(score)),
+                )
                 for score, fid in zip(row_scores, row_fids, strict=True)
                 if fid != -1
             ]
             for row_scores, row_fids in zip(scores, fids, strict=True)
         ]
 
-    def search(self, query: str, k: int) -> list[Hit]:
-        """Embed the query and return the k nearest passages."""
-        return self.search_vectors(self.embedder.embed_query(query)[None, :], k)[0]
+    def _search_params(self, config: DenseSearch | None) -> faiss.SearchParameters | None:
+        """FAISS per-query parameters for the options a search overrides."""
+        if config is None:
+            return None
+        if config.ef_search is not None and self.settings.kind == "hnsw":
+            # Present in faiss' Python module, missing from its type stubs.
+            hnsw = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            hnsw.efSearch = config.ef_search
+            return hnsw
+        if config.nprobe is not None and self.settings.kind == "ivf":
+            ivf = faiss.SearchParametersIVF()
+            ivf.nprobe = config.nprobe
+            return ivf
+        return None
+
+    def _search(self, query: Query, k: int, config: DenseSearch) -> SearchResult:
+        """The k passages nearest to the query's embedding."""
+        return SearchResult(self.search_vectors(query.vector[None, :], k, config)[0])
 
     def ids(self) -> set[str]:
         """The passage ids held."""
@@ -159,10 +222,9 @@ class VectorIndex(Index):
         (directory / "config.json").write_text(json.dumps(config, indent=2))
 
     @classmethod
-    def load(cls, directory: Path, embedder: Embedder | None = None) -> Self:
-        """Open a saved vector index; `embedder` must be the one it was built with."""
-        if embedder is None:
-            raise ValueError("a vector index needs the embedder it was built with")
+    def load(cls, directory: Path, context: BuildContext) -> Self:
+        """Open a saved vector index; the context's embedder must be the one it was built with."""
+        embedder = context.embedder
         try:
             config = json.loads((directory / "config.json").read_text())
             pids = json.loads((directory / "passage_ids.json").read_text())

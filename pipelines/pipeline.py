@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 import pipelines.steps  # noqa: F401  (registers the built-in step types)
 from pipelines.state import QueryState, Resources
-from pipelines.step import Step, step_from_config
+from pipelines.step import Step, check_references, step_from_config
 from rag.errors import ConfigError
+from rag.query import Query
 from rag.types import Answer
 
 
@@ -24,20 +25,17 @@ def preset_names() -> list[str]:
     )
 
 
-def _llm_usage(res: Resources) -> tuple[int, int]:
-    """Total LLM (calls, tokens) so far, when the LLM keeps metrics."""
-    metrics = getattr(res.llm, "metrics", None)
-    if metrics is None:
-        return 0, 0
-    total = metrics.total()
-    return total.calls, total.prompt_tokens + total.completion_tokens
+def _one_line(exc: Exception) -> str:
+    """An exception's message on one line (pydantic's are multi-line)."""
+    return " ".join(str(exc).split())
 
 
 class Pipeline:
-    """Steps run in order over one QueryState; every step's time and LLM use is traced."""
+    """Steps run in order over one QueryState; every step traces its own time and LLM use."""
 
     def __init__(self, steps: list[Step], name: str = "custom", description: str = "") -> None:
-        """Create a pipeline from step objects."""
+        """Create a pipeline from step objects, checking that every reference resolves."""
+        check_references(steps, f"pipeline {name!r}")
         self.steps = steps
         self.name = name
         self.description = description
@@ -45,11 +43,23 @@ class Pipeline:
     @classmethod
     def from_config(cls, config: dict[str, Any], where: str = "pipeline") -> Pipeline:
         """Build from a mapping {name, description, steps: [{type, ...}]}."""
+        steps_config = config.get("steps")
+        if not isinstance(steps_config, list) or not steps_config:
+            raise ConfigError(f"{where}: invalid pipeline (it needs a non-empty 'steps' list)")
+        steps = []
+        for n, step in enumerate(steps_config, start=1):
+            try:
+                steps.append(step_from_config(step))
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: invalid pipeline, step {n}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"{where}: invalid pipeline, step {n}: {_one_line(exc)}"
+                ) from None
         try:
-            steps = [step_from_config(s) for s in config["steps"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: invalid pipeline ({exc})") from exc
-        return cls(steps, config.get("name", "custom"), config.get("description", ""))
+            return cls(steps, config.get("name", "custom"), config.get("description", ""))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Pipeline:
@@ -70,14 +80,14 @@ class Pipeline:
         try:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{where}: not valid YAML ({exc})") from exc
+            raise ConfigError(f"{where}: not valid YAML ({_one_line(exc)})") from exc
         if not isinstance(config, dict):
             raise ConfigError(f"{where}: a pipeline must be a mapping with a 'steps' list")
         return cls.from_config(config, where)
 
     def index_kinds(self) -> set[str]:
         """The indexes this pipeline's steps search (an index dir must hold them)."""
-        return {name for s in self.steps if isinstance(name := getattr(s, "index", None), str)}
+        return set().union(*(s.index_names() for s in self.steps))
 
     def to_config(self) -> dict[str, Any]:
         """This pipeline as a YAML-ready mapping."""
@@ -91,21 +101,40 @@ class Pipeline:
         """Write the pipeline as YAML."""
         path.write_text(yaml.safe_dump(self.to_config(), sort_keys=False), encoding="utf-8")
 
-    def run(self, query: str, res: Resources) -> QueryState:
-        """Run every step on a fresh state for `query`."""
-        state = QueryState(query=query, resources=res)
+    def check(self, res: Resources, *, answer: bool = True) -> None:
+        """Fail with a ConfigError when the opened index lacks an index or model a step needs."""
         for step in self.steps:
-            calls0, tokens0 = _llm_usage(res)
-            n_events, start = len(state.trace), time.perf_counter()
-            state = step.run(state)
-            calls1, tokens1 = _llm_usage(res)
-            for event in state.trace[n_events:]:
-                event.seconds = time.perf_counter() - start
-                event.llm_calls, event.llm_tokens = calls1 - calls0, tokens1 - tokens0
+            if answer or not step.answers:
+                step.check_resources(res)
+
+    def run(
+        self,
+        question: str,
+        res: Resources,
+        *,
+        answer: bool = True,
+        query_vector: np.ndarray | None = None,
+    ) -> QueryState:
+        """Run every step on a fresh state; `answer=False` skips answering (retrieval only).
+
+        `query_vector` is the question's embedding when the caller computed it (in a batch).
+        """
+        self.check(res, answer=answer)
+        query = Query(
+            question,
+            embedder=res.embedder,
+            llm=res.llm,
+            vector=query_vector,
+            rrf_k=res.settings.retrieval.rrf_k,
+        )
+        state = QueryState(question=query, resources=res)
+        for step in self.steps:
+            if answer or not step.answers:
+                state = step.run(state)
         return state
 
-    def ask(self, query: str, res: Resources) -> Answer:
+    def ask(self, question: str, res: Resources, **options: Any) -> Answer:
         """Run the pipeline and return its answer, with hits and trace attached."""
-        state = self.run(query, res)
-        answer = state.answer or Answer(question=query, text="")
-        return answer.model_copy(update={"hits": state.hits, "trace": state.trace})
+        state = self.run(question, res, **options)
+        result = state.answer or Answer(question=question, text="")
+        return result.model_copy(update={"hits": state.hits, "trace": state.trace})

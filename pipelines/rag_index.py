@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from indexers.builder import BuildReport, build_index
 from indexers.index_dir import IndexDir, open_index_dir
+from indexers.registry import DEFAULT_KINDS
 from pipelines.pipeline import Pipeline
+from pipelines.resolve import resolve_pipeline
 from pipelines.state import Resources
-from rag.llm import make_llm
+from rag.closing import Closing
 from rag.settings import Settings, load_settings
 from rag.types import Answer, Hit, Passage
 
 
-@cache
-def _preset(name: str) -> Pipeline:
-    """Load a preset pipeline once per process."""
-    return Pipeline.load(name)
+class RagIndex(Closing):
+    """An opened index dir: search it, ask it questions, read its passages.
 
-
-class RagIndex:
-    """An opened index dir: search it, ask it questions, read its passages."""
+    Use it as a context manager (`with rag.load(path) as idx:`) to close the passage store,
+    the LLM client and the embedder's cache it opened.
+    """
 
     def __init__(self, index_dir: IndexDir, settings: Settings) -> None:
-        """Wrap a loaded index dir; the LLM named in settings is created here, if any."""
+        """Wrap a loaded index dir; an LLM named in settings is created on first use."""
         self.index_dir = index_dir
         self.settings = settings
         self.resources = Resources(
-            store=index_dir.store,
-            indexes=index_dir.indexes,
-            embedder=index_dir.embedder,
-            settings=settings,
-            llm=make_llm(settings.llm, settings.cache_dir),
+            store=index_dir.store, indexes=index_dir.indexes, context=index_dir.context
         )
         self.build_report: BuildReport | None = None
 
@@ -44,21 +41,30 @@ class RagIndex:
 
     @classmethod
     def open(cls, path: str | Path, settings: Settings | None = None) -> RagIndex:
-        """Open an index dir built earlier."""
+        """Open an index dir built earlier, read-only."""
         settings = settings or load_settings()
         return cls(open_index_dir(path, settings), settings)
 
-    def ask(self, question: str, pipeline: str | Path | Pipeline = "dense") -> Answer:
-        """Answer a question with a pipeline (preset name, YAML path or object)."""
-        return self.pipeline(pipeline).ask(question, self.resources)
+    def ask(
+        self,
+        question: str,
+        pipeline: str | Path | Pipeline = "dense",
+        *,
+        answer: bool = True,
+        query_vector: np.ndarray | None = None,
+    ) -> Answer:
+        """Answer a question with a pipeline (preset name, YAML path or object).
+
+        `answer=False` runs retrieval only (the answer text is empty; hits and trace are set).
+        """
+        pipe = self.pipeline(pipeline)
+        return pipe.ask(question, self.resources, answer=answer, query_vector=query_vector)
 
     def search(
         self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense"
     ) -> list[Hit]:
-        """Return the top-k hits of a pipeline's retrieval steps (its answer step is skipped)."""
-        pipe = self.pipeline(pipeline)
-        retrieval = Pipeline([s for s in pipe.steps if s.type_name != "generate"], pipe.name)
-        return retrieval.run(query, self.resources).hits[:k]
+        """Return the top-k hits of a pipeline, run retrieval-only."""
+        return self.ask(query, pipeline, answer=False).hits[:k]
 
     def passage(self, passage_id: str) -> Passage | None:
         """Return a stored passage by id."""
@@ -70,27 +76,30 @@ class RagIndex:
 
     @staticmethod
     def pipeline(spec: str | Path | Pipeline) -> Pipeline:
-        """Resolve a pipeline spec to a Pipeline object."""
-        if isinstance(spec, Pipeline):
-            return spec
-        return (
-            _preset(spec)
-            if isinstance(spec, str) and not spec.endswith((".yaml", ".yml"))
-            else Pipeline.load(spec)
-        )
+        """Resolve a pipeline spec to a Pipeline object (parsed once per preset or file)."""
+        return resolve_pipeline(spec)
+
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first query."""
+        warm_up = getattr(self.resources.embedder, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
 
     def close(self) -> None:
-        """Release the passage store."""
+        """Release the passage store, the LLM client and the embedder's cache."""
         self.index_dir.close()
 
 
 def build(
-    paths: list[str | Path] | str | Path, out: str | Path, settings: Settings | None = None
+    paths: list[str | Path] | str | Path,
+    out: str | Path,
+    settings: Settings | None = None,
+    kinds: list[str] | None = None,
 ) -> RagIndex:
     """Index files or folders into `out` (updating it if it exists) and open the result."""
     settings = settings or load_settings()
     paths = [paths] if isinstance(paths, (str, Path)) else paths
-    report = build_index(paths, out, settings)
+    report = build_index(paths, out, settings, kinds or DEFAULT_KINDS)
     index = RagIndex.open(out, settings)
     index.build_report = report
     return index

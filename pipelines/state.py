@@ -8,28 +8,49 @@ from typing import Any
 import numpy as np
 
 from indexers.base import Index
+from indexers.context import BuildContext
 from rag.embed.base import Embedder
 from rag.errors import ConfigError
 from rag.llm.base import LLM
+from rag.query import Query
 from rag.settings import Settings
 from rag.store import PassageStore
 from rag.types import Answer, Hit, TraceEvent
 
+#: Query sources every pipeline has: the question, drafted clues, the latest thought.
+BUILTIN_SOURCES = ("question", "clues", "thought")
+
 
 @dataclass
 class Resources:
-    """The loaded index a pipeline runs against: passages, indexes, models, settings."""
+    """The opened index a pipeline runs against: passages, indexes, models, settings.
+
+    The LLM is created on first use, so opening an index for retrieval alone makes none.
+    """
 
     store: PassageStore
     indexes: dict[str, Index]
-    embedder: Embedder
-    settings: Settings
-    llm: LLM | None = None
+    context: BuildContext
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder the indexes were built with."""
+        return self.context.embedder
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings."""
+        return self.context.settings
+
+    @property
+    def llm(self) -> LLM | None:
+        """The configured LLM with its middleware, or None when offline."""
+        return self.context.llm
 
     def index(self, kind: str) -> Index:
         """Return the index of `kind`, naming the ones available when it is missing."""
         if kind not in self.indexes:
-            hint = " (build it with `rag index --graph`)" if kind == "graph" else ""
+            hint = f" (build it with `rag index --kinds {kind}`)"
             held = ", ".join(sorted(self.indexes))
             raise ConfigError(f"this index dir has no '{kind}' index{hint}; it has: {held}")
         return self.indexes[kind]
@@ -37,33 +58,48 @@ class Resources:
 
 @dataclass
 class QueryState:
-    """The query and everything steps have added so far; each step appends a TraceEvent."""
+    """The question and everything steps have added so far; each step appends a TraceEvent.
 
-    query: str
+    `results` holds every hit list a step produced, under the step's output name, so one
+    index can be searched several times (per clue, per thought); `hits` is the current ranking.
+    """
+
+    question: Query
     resources: Resources
     clues: list[str] = field(default_factory=list)
+    thoughts: list[str] = field(default_factory=list)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    results: dict[str, list[Hit]] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
-    hit_lists: dict[str, list[Hit]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     answer: Answer | None = None
     trace: list[TraceEvent] = field(default_factory=list)
-    _query_vector: np.ndarray | None = field(default=None, repr=False)
+    open_events: list[TraceEvent] = field(default_factory=list, repr=False)
+
+    @property
+    def query(self) -> str:
+        """The question's text."""
+        return self.question.text
 
     @property
     def query_vector(self) -> np.ndarray:
-        """The query embedding, computed once and shared by every step that needs it."""
-        if self._query_vector is None:
-            self._query_vector = self.resources.embedder.embed_query(self.query)
-        return self._query_vector
+        """The question's embedding, computed once and shared by every step that needs it."""
+        return self.question.vector
 
-    def embed_with_query(self, texts: list[str]) -> np.ndarray:
-        """Embed query-time texts, batched with the query itself when that is not embedded yet."""
-        if self._query_vector is not None:
-            return self.resources.embedder.embed_queries(texts)
-        vectors = self.resources.embedder.embed_queries([self.query, *texts])
-        self._query_vector = vectors[0]
-        return vectors[1:]
+    def source_texts(self, source: str) -> list[str]:
+        """The texts a step searches with: the question, the clues, the last thought, or a field."""
+        if source == "question":
+            return [self.query]
+        if source == "clues":
+            return list(self.clues)
+        if source == "thought":
+            return self.thoughts[-1:]
+        return list(self.texts.get(source, []))
 
-    def record(self, step: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        """Append a trace event; the pipeline fills in its time and LLM usage."""
-        self.trace.append(TraceEvent(step=step, inputs=inputs, outputs=outputs))
+    def record(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        """Set what the running step saw and did on its trace event."""
+        if not self.open_events:
+            raise RuntimeError("record() called outside a running step")
+        event = self.open_events[-1]
+        event.inputs.update(inputs)
+        event.outputs.update(outputs)

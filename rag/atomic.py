@@ -22,6 +22,14 @@ def _retired_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.old")
 
 
+def readable_path(target: Path) -> Path:
+    """Where a reader finds the complete index: the retired copy while a swap is mid-way."""
+    retired = _retired_path(target)
+    if not target.exists() and retired.is_dir():
+        return retired
+    return target
+
+
 def recover(target: Path) -> None:
     """Put back an old version left aside by a swap that was interrupted between two renames."""
     retired = _retired_path(target)

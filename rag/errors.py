@@ -17,6 +17,10 @@ class IndexFormatError(MemragError):
     """An index directory that is missing, corrupt, or not a memrag index."""
 
 
+class IndexBusyError(MemragError):
+    """An index dir that another process is building right now."""
+
+
 class EmbedderMismatchError(MemragError):
     """An index opened with an embedder other than the one it was built with."""
 

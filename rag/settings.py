@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -49,20 +49,6 @@ class ChunkSettings(_Section):
     chunk_overlap: int = Field(64, ge=0)
 
 
-class VectorSettings(_Section):
-    """The FAISS index behind dense retrieval."""
-
-    kind: Literal["flat", "hnsw", "ivf"] = "flat"
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 128
-    hnsw_ef_construction: int = Field(
-        40, description="Higher builds slower and finds more (FAISS default 40)."
-    )
-    ivf_nlist: int = 1024
-    ivf_nprobe: int = 32
-    device: Literal["auto", "cpu", "gpu"] = Field("auto", description="gpu needs memrag[gpu].")
-
-
 class LLMSettings(_Section):
     """The generative model, if any; provider 'none' selects the offline operators."""
 
@@ -79,29 +65,6 @@ class LLMSettings(_Section):
     cache: bool = True
 
 
-class GraphSettings(_Section):
-    """The knowledge-graph index: how passages become triples and how entities are linked."""
-
-    extractor: str = Field(
-        "auto",
-        description="'offline' (pattern-based), 'llm', 'cache:PATH' (a HippoRAG OpenIE file), "
-        "or 'auto': llm when an LLM is configured, else offline.",
-    )
-    synonymy_threshold: float = Field(0.8, ge=-1.0, le=1.0, description="Cosine for an edge.")
-    synonymy_max_neighbors: int = Field(100, ge=0, description="Synonymy edges per new entity.")
-    synonymy_method: Literal["auto", "flat", "hnsw"] = Field(
-        "auto", description="Exact FAISS search, HNSW, or auto by size."
-    )
-
-    @field_validator("extractor")
-    @classmethod
-    def _known_extractor(cls, value: str) -> str:
-        """Reject extractor names that no code handles."""
-        if value in ("auto", "offline", "pattern", "llm") or value.startswith("cache:"):
-            return value
-        raise ValueError(f"unknown extractor {value!r}: use auto, offline, llm or cache:PATH")
-
-
 class RetrievalSettings(_Section):
     """Query-time defaults."""
 
@@ -110,23 +73,56 @@ class RetrievalSettings(_Section):
 
 
 class Settings(BaseSettings):
-    """All memrag settings; saved beside every index so a build can be reproduced."""
+    """All memrag settings; saved beside every index so a build can be reproduced.
+
+    Besides the core sections below, each index kind reads its own section (`[vector]`,
+    `[graph]`, ...): kept here as a mapping and validated by the kind's typed build config
+    (`indexers.registry.kind_settings`), so that a new kind needs no edit of the core.
+    """
 
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+        env_prefix="RAG_", env_nested_delimiter="__", extra="allow", validate_assignment=True
     )
 
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
-    vector: VectorSettings = Field(default_factory=VectorSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    graph: GraphSettings = Field(default_factory=GraphSettings)
     cache_dir: Path = Field(
         default_factory=lambda: Path(os.path.expanduser("~/.cache/memrag")),
         description="Embedding and LLM caches.",
     )
     show_progress: bool = True
+    _source: str = PrivateAttr(default="settings")
+
+    @property
+    def source(self) -> str:
+        """Where these settings came from (the config file, or 'settings'), for error messages."""
+        return self._source
+
+    @model_validator(mode="after")
+    def _kind_sections_are_mappings(self) -> Settings:
+        """Any other top-level key must be an index kind's section (a mapping)."""
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(f"unknown setting {key!r}")
+        return self
+
+    def section(self, name: str) -> dict[str, Any]:
+        """An index kind's section as given (empty when absent)."""
+        return dict((self.model_extra or {}).get(name) or {})
+
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Every index kind's section as given."""
+        return {k: dict(v) for k, v in (self.model_extra or {}).items()}
+
+    def with_section(self, name: str, **values: Any) -> Settings:
+        """A copy whose section `name` has `values` set (other sections shared)."""
+        data = self.model_dump()
+        data[name] = {**self.section(name), **values}
+        copy = type(self)(**data)
+        copy._source = self._source
+        return copy
 
     @classmethod
     def settings_customise_sources(  # type: ignore[override]
@@ -165,18 +161,38 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _kind_sections_from_env(prefix: str = "RAG_") -> dict[str, Any]:
+    """RAG_<SECTION>__<KEY> variables of sections the core does not declare (index kinds')."""
+    found: dict[str, Any] = {}
+    for name, value in os.environ.items():
+        if not name.startswith(prefix) or "__" not in name:
+            continue
+        section, *path = name[len(prefix) :].lower().split("__")
+        if section in Settings.model_fields or not section or not all(path):
+            continue
+        node = found.setdefault(section, {})
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return found
+
+
 def load_settings(
     config: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> Settings:
     """Resolve settings from a file, then RAG_* variables, then overrides (strongest last)."""
     data = _read_config_file(Path(config)) if config else {}
     data = _deep_merge(data, EnvSettingsSource(Settings)())
+    data = _deep_merge(data, _kind_sections_from_env())
     data = _deep_merge(data, overrides or {})
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         where = str(config) if config else "settings"
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{where}: {problems}") from exc
+    if config:
+        settings._source = str(config)
+    return settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -46,13 +46,75 @@ class Passage(BaseModel):
         return f"{self.title}\n{self.text}" if self.title else self.text
 
 
+class _Reason(BaseModel):
+    """Why a retriever returned a passage; `query` is set when it searched another text."""
+
+    query: str | None = Field(
+        None, description="The text searched (a clue, a thought) when it was not the question."
+    )
+
+
+class DenseReason(_Reason):
+    """Nearest by embedding: the cosine similarity of query and passage."""
+
+    type: Literal["dense"] = "dense"
+    similarity: float
+
+
+class BM25Reason(_Reason):
+    """Lexical match: the query terms (stemmed) that the passage contains."""
+
+    type: Literal["bm25"] = "bm25"
+    terms: list[str] = Field(default_factory=list)
+
+
+class GraphReason(_Reason):
+    """Personalized PageRank on the knowledge graph: the mass a passage got, and from where."""
+
+    type: Literal["graph"] = "graph"
+    method: str
+    pagerank: float | None = None
+    dense: float = Field(description="Cosine similarity of query and passage.")
+    seeds: list[tuple[str, float]] = Field(
+        default_factory=list, description="Seed entities in this passage, with their weights."
+    )
+    facts: list[str] = Field(default_factory=list, description="Matched facts it asserts.")
+    fused_with_dense: float | None = Field(
+        None, description="Weight of the dense ranking fused with PageRank's, when fused."
+    )
+    fallback: str | None = Field(None, description="Why dense ranking stood in for the graph.")
+
+
+class TreeReason(_Reason):
+    """A node of a summary tree: the path of node ids from the root and the node's layer."""
+
+    type: Literal["tree"] = "tree"
+    path: list[str] = Field(default_factory=list)
+    layer: int = 0
+    similarity: float | None = None
+
+
+class FusionReason(_Reason):
+    """Reciprocal-rank fusion: the rank in each input list and that list's own reason."""
+
+    type: Literal["fusion"] = "fusion"
+    ranks: dict[str, int]
+    sources: dict[str, HitReason] = Field(default_factory=dict)
+
+
+HitReason = Annotated[
+    DenseReason | BM25Reason | GraphReason | TreeReason | FusionReason,
+    Field(discriminator="type"),
+]
+
+
 class Hit(BaseModel):
     """One retrieved passage with its score, the retriever that found it, and why."""
 
     passage_id: str
     score: float
     retriever: str
-    reason: dict[str, Any] = Field(default_factory=dict)
+    reason: HitReason | None = None
 
 
 class Citation(BaseModel):
@@ -65,13 +127,19 @@ class Citation(BaseModel):
 
 
 class TraceEvent(BaseModel):
-    """What one pipeline step saw and did: its inputs, outputs, time and LLM usage."""
+    """What one pipeline step saw and did; a step run inside another names it as `parent`.
 
+    `seconds`, `llm_calls` and `llm_tokens` include the step's nested steps.
+    """
+
+    id: int = 0
+    parent: int | None = None
     step: str
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
-    llm_calls: int = 0
+    llm_calls: int = Field(0, description="Backend requests (cache hits not counted).")
+    llm_cached: int = Field(0, description="Calls answered from the LLM disk cache.")
     llm_tokens: int = 0
 
 
@@ -84,3 +152,6 @@ class Answer(BaseModel):
     hits: list[Hit] = Field(default_factory=list)
     trace: list[TraceEvent] = Field(default_factory=list)
     reader: str = ""
+
+
+FusionReason.model_rebuild()

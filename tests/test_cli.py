@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli.app import app
+from rag.cli.commands import app
 from tests.conftest import SAMPLE
 
 runner = CliRunner()

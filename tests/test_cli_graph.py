@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli.app import app
+from rag.cli.commands import app
 from tests.conftest import SAMPLE
 
 runner = CliRunner()
@@ -66,7 +66,7 @@ def test_query_graph_presets(graph_index: Path, env: dict[str, str], pipeline: s
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert "Warsaw" in answer["text"]
-    assert answer["trace"][0]["step"] == f"graph_retrieve:{pipeline}"
+    assert answer["trace"][0]["step"] == f"retrieve:graph:{pipeline}"
     assert answer["trace"][0]["outputs"]["seeds"]
     assert "pagerank" in answer["hits"][0]["reason"]
 
@@ -126,4 +126,4 @@ def test_inspect_graph_of_an_index_without_one(tmp_path: Path, env: dict[str, st
     assert result.exit_code == 1 and "has no graph index" in result.output
     query = runner.invoke(app, ["query", str(out), "Who?", "-p", "hipporag2"], env=env)
     assert query.exit_code == 1 and "Traceback" not in query.output
-    assert "no 'graph' index (build it with `rag index --graph`)" in query.output
+    assert "no 'graph' index (build it with `rag index --kinds graph`)" in query.output

@@ -29,7 +29,7 @@ from eval.bench.synthetic import (
     unit_vectors,
 )
 from eval.bench.system import disk_mb, peak_rss_mb, round_sig, rss_mb
-from rag.settings import VectorSettings
+from indexers.vector import VectorSettings
 
 if TYPE_CHECKING:
     from indexers.base import Index

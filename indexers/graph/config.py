@@ -4,18 +4,41 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator
+
+from indexers.base import KindConfig
 
 
-class GraphSearch(BaseModel):
+class GraphSettings(KindConfig):
+    """How passages become triples and how entities are linked (settings section `[graph]`)."""
+
+    extractor: str = Field(
+        "auto",
+        description="'offline' (pattern-based), 'llm', 'cache:PATH' (a HippoRAG OpenIE file), "
+        "or 'auto': llm when an LLM is configured, else offline.",
+    )
+    synonymy_threshold: float = Field(0.8, ge=-1.0, le=1.0, description="Cosine for an edge.")
+    synonymy_max_neighbors: int = Field(100, ge=0, description="Synonymy edges per new entity.")
+    synonymy_method: Literal["auto", "flat", "hnsw"] = Field(
+        "auto", description="Exact FAISS search, HNSW, or auto by size."
+    )
+
+    @field_validator("extractor")
+    @classmethod
+    def _known_extractor(cls, value: str) -> str:
+        """Reject extractor names that no code handles."""
+        if value in ("auto", "offline", "pattern", "llm") or value.startswith("cache:"):
+            return value
+        raise ValueError(f"unknown extractor {value!r}: use auto, offline, llm or cache:PATH")
+
+
+class GraphSearch(KindConfig):
     """How a query is turned into seed nodes and how PageRank spreads from them.
 
     The hipporag2 defaults differ from the HippoRAG 2 paper's code in two measured ways (see the
     README): 3 facts instead of 5, and the query's own entities linked to nodes as extra seeds.
     `fact_top_k=5, query_entity_weight=0` gives the paper's retriever.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["hipporag", "hipporag2"] = Field(
         "hipporag2", description="hipporag: query entities as seeds; hipporag2: matched facts."

@@ -17,21 +17,29 @@ from graphs.knowledge_graph import KnowledgeGraph
 from graphs.ppr import PersonalizedPageRank
 from graphs.storage import load_graph, save_graph
 from graphs.synonymy import synonymy_edges
-from indexers.base import Index
-from indexers.graph.config import GraphSearch
+from indexers.base import Index, KindConfig, SearchResult
+from indexers.context import BuildContext
+from indexers.graph.config import GraphSearch, GraphSettings
 from indexers.graph.retrievers import retrieve
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
-from rag.operators.openie import Extraction, Extractor, PatternOpenIE
-from rag.settings import GraphSettings
-from rag.types import Hit, Passage
+from rag.operators.openie import Extraction, Extractor, PatternOpenIE, make_extractor
+from rag.query import Query
+from rag.types import Passage
 
 logger = logging.getLogger(__name__)
 
 VECTOR_FILES = ("entity_vectors.npy", "fact_vectors.npy", "passage_vectors.npy")
 
 
-class GraphIndex(Index):
+def extractor_spec(settings: GraphSettings, llm_configured: bool) -> str:
+    """The extractor the graph settings select, with 'auto' resolved."""
+    if settings.extractor == "auto":
+        return "llm" if llm_configured else "offline"
+    return settings.extractor
+
+
+class GraphIndex(Index[GraphSearch]):
     """Entities, facts and passages from OpenIE, with synonymy edges, searched by PageRank.
 
     Costs: `add` extracts, embeds and links only the new passages; synonymy neighbours are
@@ -41,6 +49,11 @@ class GraphIndex(Index):
     """
 
     kind: ClassVar[str] = "graph"
+    settings_section: ClassVar[str | None] = "graph"
+    build_config: ClassVar[type[KindConfig]] = GraphSettings
+    search_config = GraphSearch
+    uses_passage_vectors: ClassVar[bool] = True
+    builds_with_llm: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -49,12 +62,14 @@ class GraphIndex(Index):
         extractor: Extractor | None = None,
         *,
         show_progress: bool = False,
+        context: BuildContext | None = None,
     ) -> None:
-        """Create an empty graph; `extractor` reads passages into triples on `add`."""
+        """Create an empty graph; `extractor` (or the context's) reads passages on `add`."""
         self.embedder = embedder
         self.settings = settings or GraphSettings()
         self.extractor = extractor
         self.show_progress = show_progress
+        self._context = context
         self.graph = KnowledgeGraph()
         empty = np.zeros((0, embedder.dim), dtype=np.float32)
         self.entity_vectors, self.fact_vectors, self.passage_vectors = empty, empty, empty
@@ -63,30 +78,71 @@ class GraphIndex(Index):
         # Values derived from the graph for queries, built on first use, dropped on any change.
         self._derived: dict[object, Any] = {}
 
+    @classmethod
+    def create(cls, context: BuildContext) -> Self:
+        """An empty graph with the `[graph]` settings; its extractor is made on the first add."""
+        from indexers.registry import kind_settings
+
+        settings = kind_settings(cls, context.settings)
+        assert isinstance(settings, GraphSettings)
+        return cls(context.embedder, settings, show_progress=context.show_progress, context=context)
+
     def use_extractor(self, extractor: Extractor) -> None:
         """Set the extractor used for passages added from now on."""
         self.extractor = extractor
+
+    def extractor_name(self) -> str:
+        """The extractor this index's settings select for new passages."""
+        if self._context is None:
+            return extractor_spec(self.settings, llm_configured=False)
+        from indexers.registry import kind_settings
+
+        # The settings of this run, not the saved ones: an update may name another extractor.
+        current = kind_settings(type(self), self._context.settings)
+        assert isinstance(current, GraphSettings)
+        return extractor_spec(current, self._context.settings.llm.provider != "none")
+
+    def operator_names(self) -> dict[str, str]:
+        """The OpenIE extractor new passages go through."""
+        return {"openie": self.extractor_name()}
+
+    def _extractor(self) -> Extractor:
+        """The extractor for new passages, made from the build context on first use."""
+        if self.extractor is None:
+            if self._context is None:
+                raise ConfigError("this graph index has no extractor set; cannot add passages")
+            spec = self.extractor_name()
+            llm = self._context.llm if spec == "llm" else None
+            cache_dir = self._context.settings.cache_dir
+            self.extractor = make_extractor(spec, llm=llm, cache_dir=cache_dir)
+        return self.extractor
+
+    def take_stage_seconds(self) -> dict[str, float]:
+        """Seconds per graph build stage (extract, graph, embed, synonymy) since the last call."""
+        taken = {f"graph:{name}": seconds for name, seconds in self.stage_seconds.items()}
+        self.stage_seconds.clear()
+        return taken
 
     def _timed(self, stage: str, start: float) -> None:
         """Add the seconds since `start` to a build stage."""
         self.stage_seconds[stage] += time.perf_counter() - start
 
-    def add(self, passages: Sequence[Passage], passage_vectors: np.ndarray | None = None) -> None:
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:
         """Extract, embed and link the passages not yet in the graph.
 
-        `passage_vectors` (aligned with `passages`) saves re-embedding passages the dense index
+        `vectors` (aligned with `passages`) saves re-embedding passages the dense index
         has already embedded.
         """
+        passage_vectors = vectors
         held = self.ids()
         keep = [i for i, p in enumerate(passages) if p.id not in held]
         keep = list({passages[i].id: i for i in keep}.values())
         if not keep:
             return
-        if self.extractor is None:
-            raise ConfigError("this graph index has no extractor set; cannot add passages")
+        extractor = self._extractor()
         fresh = [passages[i] for i in keep]
         start = time.perf_counter()
-        extractions = self.extractor.extract(fresh, show_progress=self.show_progress)
+        extractions = extractor.extract(fresh, show_progress=self.show_progress)
         self._timed("extract", start)
         start = time.perf_counter()
         old_entities, old_facts = self.graph.n_entities, len(self.graph.facts)
@@ -189,9 +245,16 @@ class GraphIndex(Index):
         matrix: sparse.csr_array = self._cached("incidence", self.graph.passage_entity_matrix)
         return matrix
 
-    def search(self, query: str, k: int) -> list[Hit]:
-        """HippoRAG 2 retrieval with default settings and no LLM."""
-        return retrieve(self, query, self.embedder.embed_query(query), k, GraphSearch()).hits
+    def _search(self, query: Query, k: int, config: GraphSearch) -> SearchResult:
+        """HippoRAG 1 or 2 retrieval, as `config.method` names; the query's LLM, if any, helps."""
+        result = retrieve(self, query, k, config)
+        details = {
+            "method": config.method,
+            "seeds": [[name, round(w, 5)] for name, w in result.seeds[:20]],
+            "facts": [[text, round(s, 4)] for text, s in result.facts],
+            "fallback": result.fallback,
+        }
+        return SearchResult(result.hits, details)
 
     def ids(self) -> set[str]:
         """The passage ids held."""
@@ -214,10 +277,9 @@ class GraphIndex(Index):
         (directory / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path, embedder: Embedder | None = None) -> Self:
-        """Open a saved graph index; `embedder` must be the one it was built with."""
-        if embedder is None:
-            raise ValueError("a graph index needs the embedder it was built with")
+    def load(cls, directory: Path, context: BuildContext) -> Self:
+        """Open a saved graph index; the context's embedder must be the one it was built with."""
+        embedder = context.embedder
         try:
             config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
             vectors = [np.load(directory / name) for name in VECTOR_FILES]
@@ -227,7 +289,12 @@ class GraphIndex(Index):
             raise IndexFormatError(f"{directory}: unreadable graph index ({exc})") from exc
         if config.pop("dim") != embedder.dim:
             raise IndexFormatError(f"{directory}: vectors do not match embedder dim {embedder.dim}")
-        self = cls(embedder, GraphSettings(**config))
+        self = cls(
+            embedder,
+            GraphSettings(**config),
+            show_progress=context.show_progress,
+            context=context,
+        )
         self.graph = load_graph(directory)
         self.entity_vectors, self.fact_vectors, self.passage_vectors = vectors
         self.extractions = {e.passage_id: e for e in extractions}

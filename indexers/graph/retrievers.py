@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from indexers.graph.config import GraphSearch
 from rag.compute import single_threaded_blas
+from rag.fusion import ranks_of, rrf_contribution
 from rag.llm.base import LLM
 from rag.operators.openie import LLMOpenIE, PatternOpenIE
 from rag.operators.recognition import recognize_facts
-from rag.types import Hit
+from rag.query import Query
+from rag.types import GraphReason, Hit
 
 if TYPE_CHECKING:
     from indexers.graph.index import GraphIndex
 
 logger = logging.getLogger(__name__)
 _REASON_ITEMS = 5
-_RRF_K = 60
 
 
 @dataclass
@@ -52,33 +53,27 @@ def query_phrases(query: str, llm: LLM | None) -> list[str]:
     return ner.query_entities(query) or [query]
 
 
-def retrieve(
-    index: GraphIndex,
-    query: str,
-    query_vector: np.ndarray,
-    k: int,
-    config: GraphSearch,
-    llm: LLM | None = None,
-    phrase_vectors: np.ndarray | None = None,
-) -> GraphResult:
+def retrieve(index: GraphIndex, query: Query, k: int, config: GraphSearch) -> GraphResult:
     """Run the retriever `config.method` names.
 
-    `phrase_vectors` are the embeddings of `query_phrases(query, llm)`, when the caller has
-    embedded them together with the query; otherwise they are embedded here if needed.
+    The query's entity phrases, when needed, are embedded in the same batch as the query.
     """
     if index.graph.n_passages == 0:
         return GraphResult(hits=[])
-    if phrase_vectors is None and links_query_entities(config):
-        phrase_vectors = index.embedder.embed_queries(query_phrases(query, llm))
+    phrase_vectors = None
+    if links_query_entities(config):
+        phrase_vectors = query.embed_with(query_phrases(query.text, query.llm))
     with single_threaded_blas():
-        dense = index.passage_vectors @ query_vector.astype(np.float32)
+        dense = index.passage_vectors @ query.vector.astype(np.float32)
         if config.method == "hipporag":
             assert phrase_vectors is not None
-            return _hipporag1(index, phrase_vectors, dense, k, config)
-        return _hipporag2(index, query, query_vector, dense, k, config, llm, phrase_vectors)
+            return _hipporag1(index, phrase_vectors, dense, k, config, query.rrf_k)
+        return _hipporag2(index, query, dense, k, config, phrase_vectors)
 
 
-def _dense_fallback(index: GraphIndex, dense: np.ndarray, k: int, why: str) -> GraphResult:
+def _dense_fallback(
+    index: GraphIndex, dense: np.ndarray, k: int, why: str, method: str
+) -> GraphResult:
     """Rank by dense similarity alone, saying why the graph was not used."""
     order = np.argsort(-dense, kind="stable")[:k]
     hits = [
@@ -86,7 +81,7 @@ def _dense_fallback(index: GraphIndex, dense: np.ndarray, k: int, why: str) -> G
             passage_id=index.graph.passages[p],
             score=float(dense[p]),
             retriever=index.kind,
-            reason={"fallback": why, "dense": round(float(dense[p]), 4)},
+            reason=GraphReason(method=method, fallback=why, dense=round(float(dense[p]), 4)),
         )
         for p in order
     ]
@@ -95,27 +90,25 @@ def _dense_fallback(index: GraphIndex, dense: np.ndarray, k: int, why: str) -> G
 
 def _hipporag2(
     index: GraphIndex,
-    query: str,
-    query_vector: np.ndarray,
+    query: Query,
     dense: np.ndarray,
     k: int,
     config: GraphSearch,
-    llm: LLM | None,
     phrase_vectors: np.ndarray | None,
 ) -> GraphResult:
     """Facts matched to the query seed their entities; passages are seeded by dense scores."""
-    graph = index.graph
+    graph, llm = index.graph, query.llm
     if not graph.facts:
-        return _dense_fallback(index, dense, k, "the graph has no facts")
-    fact_sims = index.fact_vectors @ query_vector.astype(np.float32)
+        return _dense_fallback(index, dense, k, "the graph has no facts", config.method)
+    fact_sims = index.fact_vectors @ query.vector.astype(np.float32)
     top = _top(fact_sims, config.fact_top_k)
     top = top[fact_sims[top] >= config.min_fact_similarity]
     use_llm = config.recognition == "on" or (config.recognition == "auto" and llm is not None)
     if use_llm and llm is not None and len(top):
-        kept = recognize_facts(llm, query, [graph.fact_texts[f] for f in top])
+        kept = recognize_facts(llm, query.text, [graph.fact_texts[f] for f in top])
         top = top[kept]
     if not len(top):
-        return _dense_fallback(index, dense, k, "no fact matched the query")
+        return _dense_fallback(index, dense, k, "no fact matched the query", config.method)
     fact_scores = min_max(fact_sims)
     specificity = index.specificity() if config.specificity else np.ones(graph.n_entities)
     totals: dict[int, float] = {}
@@ -141,16 +134,22 @@ def _hipporag2(
     rank = operator.run(reset, config.damping)
     scores = rank[n_e:] if config.passage_nodes else index.incidence() @ rank[:n_e]
     matched = [(graph.fact_texts[f], float(fact_sims[f])) for f in top]
-    return _ranked(index, scores, dense, k, seeds, set(top.tolist()), matched, config.dense_fusion)
+    found = set(top.tolist())
+    return _ranked(index, scores, dense, k, seeds, found, matched, config, query.rrf_k)
 
 
 def _hipporag1(
-    index: GraphIndex, phrase_vectors: np.ndarray, dense: np.ndarray, k: int, config: GraphSearch
+    index: GraphIndex,
+    phrase_vectors: np.ndarray,
+    dense: np.ndarray,
+    k: int,
+    config: GraphSearch,
+    rrf_k: int,
 ) -> GraphResult:
     """Query entities linked to their nearest entity nodes seed PageRank over the entity graph."""
     graph = index.graph
     if graph.n_entities == 0:
-        return _dense_fallback(index, dense, k, "the graph has no entities")
+        return _dense_fallback(index, dense, k, "the graph has no entities", config.method)
     specificity = index.specificity() if config.specificity else np.ones(graph.n_entities)
     seeds = _linked_entities(index, phrase_vectors, config, specificity)
     reset = np.zeros(graph.n_entities)
@@ -159,7 +158,7 @@ def _hipporag1(
     operator = index.operator(synonymy=config.synonymy, passage_nodes=False)
     rank = operator.run(reset, config.damping)
     scores = index.incidence() @ rank
-    return _ranked(index, scores, dense, k, seeds, set(), [], config.dense_fusion)
+    return _ranked(index, scores, dense, k, seeds, set(), [], config, rrf_k)
 
 
 def _linked_entities(
@@ -175,13 +174,10 @@ def _linked_entities(
     return seeds
 
 
-def _rrf(graph_scores: np.ndarray, dense: np.ndarray, dense_weight: float) -> np.ndarray:
+def _rrf(graph_scores: np.ndarray, dense: np.ndarray, dense_weight: float, k: int) -> np.ndarray:
     """Reciprocal-rank fusion of the PageRank ranking with the dense ranking."""
-    ranks_graph = np.empty(len(graph_scores))
-    ranks_graph[np.lexsort((-dense, -graph_scores))] = np.arange(len(graph_scores))
-    ranks_dense = np.empty(len(dense))
-    ranks_dense[np.argsort(-dense, kind="stable")] = np.arange(len(dense))
-    return 1.0 / (_RRF_K + ranks_graph) + dense_weight / (_RRF_K + ranks_dense)
+    graph_ranks = ranks_of(graph_scores, tie_break=dense)
+    return rrf_contribution(graph_ranks, k) + rrf_contribution(ranks_of(dense), k, dense_weight)
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
@@ -201,32 +197,33 @@ def _ranked(
     seeds: dict[int, float],
     facts: set[int],
     matched: list[tuple[str, float]],
-    fusion: float | Literal["auto"] = 0.0,
+    config: GraphSearch,
+    rrf_k: int,
 ) -> GraphResult:
     """Hits by PageRank score (ties broken by dense similarity), each with its reason."""
     graph = index.graph
     pagerank = scores
+    fusion: float | Literal["auto"] = config.dense_fusion
     if fusion == "auto":
         fusion = 1.0 if index.mostly_pattern_extracted() else 0.0
     if fusion > 0:
-        scores = _rrf(pagerank, dense, fusion)
+        scores = _rrf(pagerank, dense, fusion, rrf_k)
     order = np.lexsort((-dense, -scores))[:k]
+    ranked_seeds = sorted(seeds.items(), key=lambda x: -x[1])
     hits = []
     for p in order:
         passage_facts = [f for f in graph.passage_facts[p] if f in facts]
         entities = graph.passage_entities(p)
-        reason: dict[str, Any] = {
-            "pagerank": float(pagerank[p]),
-            "dense": round(float(dense[p]), 4),
-            "seeds": [
-                [graph.entity_labels[e], round(w, 5)]
-                for e, w in sorted(seeds.items(), key=lambda x: -x[1])
-                if e in entities
-            ][:_REASON_ITEMS],
-            "facts": [graph.fact_texts[f] for f in passage_facts][:_REASON_ITEMS],
-        }
-        if fusion > 0:
-            reason["fused_with_dense"] = fusion
+        reason = GraphReason(
+            method=config.method,
+            pagerank=float(pagerank[p]),
+            dense=round(float(dense[p]), 4),
+            seeds=[(graph.entity_labels[e], round(w, 5)) for e, w in ranked_seeds if e in entities][
+                :_REASON_ITEMS
+            ],
+            facts=[graph.fact_texts[f] for f in passage_facts][:_REASON_ITEMS],
+            fused_with_dense=fusion if fusion > 0 else None,
+        )
         hits.append(
             Hit(
                 passage_id=graph.passages[p],

@@ -2,7 +2,6 @@
 
 from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
-from pipelines.steps.graph_retrieve import GraphRetrieveStep
 from pipelines.steps.retrieve import RetrieveStep
 
-__all__ = ["FuseStep", "GenerateStep", "GraphRetrieveStep", "RetrieveStep"]
+__all__ = ["FuseStep", "GenerateStep", "RetrieveStep"]

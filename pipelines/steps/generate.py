@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from pipelines.state import QueryState
+from pipelines.state import QueryState, Resources
 from pipelines.step import Step
+from rag.errors import ConfigError
 from rag.operators.extractive_reader import ExtractiveReader
 from rag.operators.llm_reader import LLMReader
 from rag.operators.reading import Reader
@@ -18,24 +19,39 @@ class GenerateStep(Step):
     """Answer from the current hits: the LLM reader when an LLM is configured, else extractive."""
 
     type_name = "generate"
+    answers = True
 
     reader: Literal["auto", "extractive", "llm"] = Field(
         "auto", description="auto = llm when one is configured, else extractive."
     )
     passages: int = Field(5, ge=1, description="How many top passages the reader sees.")
+    source: str | None = Field(
+        None, description="Hit list to read from; default the current ranking."
+    )
+
+    def reads(self) -> list[str]:
+        """The hit list it reads, when one is named."""
+        return [self.source] if self.source else []
+
+    def check_resources(self, resources: Resources) -> None:
+        """Reader 'llm' needs a configured LLM."""
+        if self.reader == "llm" and resources.llm is None:
+            raise ConfigError(
+                "generate: reader 'llm' needs an LLM; set llm.provider and llm.model "
+                "(or use reader: auto)"
+            )
 
     def _reader(self, state: QueryState) -> Reader:
         """Pick the reader this step should use."""
         llm = state.resources.llm
-        if self.reader == "llm" and llm is None:
-            raise ValueError("generate: reader 'llm' needs an LLM (set llm.provider)")
         if llm is not None and self.reader != "extractive":
             return LLMReader(llm, max_passages=self.passages)
         return ExtractiveReader(state.resources.embedder, max_passages=self.passages)
 
-    def run(self, state: QueryState) -> QueryState:
+    def _run(self, state: QueryState) -> QueryState:
         """Read the answer from the top passages and attach it with citations."""
-        top = [h.passage_id for h in state.hits[: self.passages]]
+        hits = state.results[self.source] if self.source else state.hits
+        top = [h.passage_id for h in hits[: self.passages]]
         passages = state.resources.store.get_many(top)
         reading = self._reader(state).read(state.query, passages, query_vector=state.query_vector)
         state.answer = Answer(
@@ -45,7 +61,6 @@ class GenerateStep(Step):
             reader=reading.reader,
         )
         state.record(
-            self.type_name,
             inputs={"passages": top, "reader": reading.reader},
             outputs={
                 "answer": reading.answer,

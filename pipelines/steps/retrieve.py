@@ -1,41 +1,113 @@
-"""RetrieveStep: ask one index for the top passages."""
+"""RetrieveStep: search one index of any kind with the question, clues or a thought."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
 
-from indexers.vector import VectorIndex
+from pydantic import Field, PrivateAttr, model_validator
+
+from indexers.base import KindConfig, validate_config
+from indexers.registry import index_kind
 from pipelines.state import QueryState
 from pipelines.step import Step
+from rag.fusion import reciprocal_rank_fusion
+from rag.query import Query
+from rag.types import Hit
+
+#: How many ranked ids a trace event keeps per hit list.
+TRACE_HITS = 20
+
+
+def _with_query(hits: list[Hit], text: str) -> list[Hit]:
+    """Hits whose reasons say which text found them."""
+    return [
+        h.model_copy(update={"reason": h.reason.model_copy(update={"query": text})})
+        if h.reason is not None
+        else h
+        for h in hits
+    ]
 
 
 class RetrieveStep(Step):
-    """Search one index (`dense`, `bm25`, ...) and make its hits the current ranking."""
+    """Search one index (`dense`, `bm25`, `graph`, ...) and make its hits the current ranking.
+
+    With several query texts (one per clue, say) each text is searched and the lists are fused
+    by reciprocal rank; every hit's reason names the text that found it.
+    """
 
     type_name = "retrieve"
 
     index: str = Field("dense", description="Which index of the index dir to search.")
     k: int | None = Field(None, ge=1, description="Hits to keep; default retrieval.top_k.")
+    search: dict[str, Any] = Field(
+        default_factory=dict, description="The index kind's search options (its search config)."
+    )
+    query: str = Field(
+        "question", description="What to search with: question, clues, thought, or a text field."
+    )
+    output: str | None = Field(None, description="Name of the hit list; default the index name.")
+    _config: KindConfig = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _known_kind_and_options(self) -> RetrieveStep:
+        """The index kind exists and the search options are valid for it."""
+        kind = index_kind(self.index)
+        self._config = validate_config(kind.search_config, self.search, f"{self.index} search")
+        return self
 
     @property
     def label(self) -> str:
-        """E.g. 'retrieve:dense'."""
-        return f"retrieve:{self.index}"
+        """E.g. 'retrieve:dense' or 'retrieve:graph:hipporag2'."""
+        method = getattr(self._config, "method", None)
+        return f"retrieve:{self.index}" + (f":{method}" if method else "")
 
-    def run(self, state: QueryState) -> QueryState:
-        """Search and store the hits under the index name."""
-        k = self.k or state.resources.settings.retrieval.top_k
+    @property
+    def output_name(self) -> str:
+        """The name this step's hit list is stored under."""
+        return self.output or self.index
+
+    def writes(self) -> list[str]:
+        """The hit list this step produces."""
+        return [self.output_name]
+
+    def reads_texts(self) -> list[str]:
+        """The query source it searches with."""
+        return [self.query]
+
+    def index_names(self) -> set[str]:
+        """The one index it searches."""
+        return {self.index}
+
+    def _queries(self, state: QueryState, texts: list[str]) -> list[Query]:
+        """Query values for the texts; the question's own, or new ones embedded in one batch."""
+        if texts == [state.query]:
+            return [state.question]
+        return state.question.derive(texts)
+
+    def _run(self, state: QueryState) -> QueryState:
+        """Search with each query text and store the (fused) hits under the output name."""
+        settings = state.resources.settings.retrieval
+        k = self.k or settings.top_k
         index = state.resources.index(self.index)
-        if isinstance(index, VectorIndex):
-            # Reuse the query vector so the query is embedded once per pipeline run.
-            hits = index.search_vectors(state.query_vector[None, :], k)[0]
+        texts = state.source_texts(self.query)
+        queries = self._queries(state, texts)
+        results = [index.search_with_details(q, k, self._config) for q in queries]
+        if not texts:
+            hits = []
+        elif len(texts) == 1:
+            first = results[0].hits
+            hits = first if texts[0] == state.query else _with_query(first, texts[0])
         else:
-            hits = index.search(state.query, k)
-        state.hit_lists[self.index] = hits
+            lists = {t: _with_query(r.hits, t) for t, r in zip(texts, results, strict=True)}
+            hits = reciprocal_rank_fusion(lists, k=settings.rrf_k)[:k]
+        state.results[self.output_name] = hits
         state.hits = hits
+        details = results[0].details if len(results) == 1 else {}
         state.record(
-            self.label,
-            inputs={"query": state.query, "k": k},
-            outputs={"hits": [[h.passage_id, round(h.score, 4)] for h in hits]},
+            inputs={"index": self.index, "query": texts, "k": k, "search": self.search},
+            outputs={
+                **details,
+                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:TRACE_HITS]],
+            },
         )
         return state

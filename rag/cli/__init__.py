@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.cli.app import app
+from rag.cli.commands import app
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rag.cli.app import app, reports_errors, settings_with
+from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rag.cli.app import app, reports_errors, settings_with
+from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json, show_answer
 
 DEFAULT_QUESTION = "When was the Hubble Space Telescope launched?"
@@ -44,11 +44,10 @@ def demo_command(
     corpus = sample_corpus()
     if not as_json:
         console.print(f"indexing [bold]{corpus}[/] into [bold]{out}[/]")
-    idx = build([corpus], out, settings)
-    answer = idx.ask(question, pipeline=pipeline)
-    if as_json:
-        emit_json(answer.model_dump())
-    else:
+    with build([corpus], out, settings) as idx:
+        answer = idx.ask(question, pipeline=pipeline)
+        if as_json:
+            emit_json(answer.model_dump())
+            return
         hits = [h.passage_id for h in answer.hits]
         show_answer(answer, {p.id: p for p in idx.index_dir.store.get_many(hits)})
-    idx.close()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rag.cli.app import app, reports_errors, settings_with
+from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
 
 
@@ -50,6 +50,13 @@ def eval_command(
         ),
     ] = None,
     ks: Annotated[str, typer.Option("--k", help="Recall cut-offs, comma-separated.")] = "1,2,5,10",
+    no_answer: Annotated[
+        bool,
+        typer.Option(
+            "--no-answer",
+            help="Retrieval only: skip the reader (Recall@k, MRR, latency; no EM/F1). Much faster.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
@@ -64,7 +71,12 @@ def eval_command(
     )
     k_values = tuple(int(k) for k in ks.split(","))
     table = run(
-        ds, [p.strip() for p in pipelines.split(",")], out=out, settings=settings, ks=k_values
+        ds,
+        [p.strip() for p in pipelines.split(",")],
+        out=out,
+        settings=settings,
+        ks=k_values,
+        answer=not no_answer,
     )
     if as_json:
         emit_json(table.to_dict())

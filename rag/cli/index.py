@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rag.cli.app import app, reports_errors, settings_with
+from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
 
 
@@ -31,9 +31,22 @@ def index_command(
         str | None, typer.Option(help="fp32 (exact) or bf16 (faster, lossless here).")
     ] = None,
     vector_kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or ivf.")] = None,
+    kinds: Annotated[
+        str | None,
+        typer.Option(
+            help="Index kinds to build, comma-separated: dense, bm25, graph [default: dense,bm25; "
+            "an existing index keeps its kinds]."
+        ),
+    ] = None,
     graph: Annotated[
-        bool, typer.Option("--graph", help="Also build the knowledge-graph index (HippoRAG).")
+        bool, typer.Option("--graph", help="Shorthand: add the knowledge-graph index (HippoRAG).")
     ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait when another build is writing OUT [default: fail at once]."
+        ),
+    ] = 0.0,
     extractor: Annotated[
         str | None,
         typer.Option(
@@ -47,10 +60,10 @@ def index_command(
 ) -> None:
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
     passages of deleted files; a killed run leaves the previous index intact and resumes.
-    With --graph, passages are also read into triples and linked in a knowledge graph."""
+    With --kinds …,graph (or --graph), passages are also read into triples and linked in a
+    knowledge graph. One build at a time per OUT; queries meanwhile see the previous index."""
     from indexers.builder import build_index
-    from indexers.graph import GraphIndex
-    from indexers.registry import DEFAULT_KINDS
+    from indexers.registry import DEFAULT_KINDS, parse_kinds
 
     settings = settings_with(
         chunking__chunk_size=chunk_size,
@@ -60,8 +73,10 @@ def index_command(
         vector__kind=vector_kind,
         graph__extractor=extractor,
     )
-    kinds = [*DEFAULT_KINDS, GraphIndex.kind] if graph else list(DEFAULT_KINDS)
-    report = build_index(paths, out, settings, kinds=kinds)
+    wanted = parse_kinds(kinds) if kinds else list(DEFAULT_KINDS)
+    if graph and "graph" not in wanted:
+        wanted.append("graph")
+    report = build_index(paths, out, settings, kinds=wanted, wait_s=wait)
     summary = {
         "out": str(report.out),
         "passages": report.passages,

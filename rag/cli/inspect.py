@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rag.cli.app import app, reports_errors
+from rag.cli.commands import app, reports_errors
 from rag.cli.output import console, emit_json
 from rag.errors import MemragError
 from rag.manifest import read_manifest

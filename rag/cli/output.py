@@ -35,5 +35,6 @@ def show_answer(answer: Answer, passages: dict[str, Passage]) -> None:
         line = f"{rank:>2}. {hit.score:7.4f}  {hit.passage_id}  {where[:28]}: {text}"
         limit = max(40, console.width - 1)
         console.print(line if len(line) <= limit else line[: limit - 1] + "…", highlight=False)
-    seconds = sum(e.seconds for e in answer.trace)
-    console.print(f"[dim]{len(answer.trace)} steps, {seconds * 1000:.0f} ms[/]")
+    top = [e for e in answer.trace if e.parent is None]
+    seconds = sum(e.seconds for e in top)
+    console.print(f"[dim]{len(top)} steps, {seconds * 1000:.0f} ms[/]")

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from rag.cli.app import app, reports_errors, settings_with
-from rag.cli.output import emit_json, show_answer
+from rag.cli.commands import app, reports_errors, settings_with
+from rag.cli.output import console, emit_json, show_answer
 
 
 @app.command("query")
@@ -30,16 +30,35 @@ def query_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the answer, citations, hits and trace as JSON.")
     ] = False,
+    no_answer: Annotated[
+        bool, typer.Option("--no-answer", help="Retrieval only: print the hits, skip the reader.")
+    ] = False,
+    trace_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Append the trace (hits with reasons, every step's inputs, outputs, time and "
+            "LLM use) to this JSON Lines file, one record per query."
+        ),
+    ] = None,
+    show_trace: Annotated[
+        bool, typer.Option("--trace", help="Print the steps as a tree with times and LLM calls.")
+    ] = False,
 ) -> None:
     """Answer QUESTION from INDEX with a pipeline; prints the answer with citations."""
     from pipelines.rag_index import RagIndex
+    from pipelines.trace import format_trace
+    from pipelines.trace_log import TraceRecord, append_trace
 
     settings = settings_with(retrieval__top_k=k)
-    idx = RagIndex.open(index, settings)
-    answer = idx.ask(question, pipeline=pipeline)
-    if as_json:
-        emit_json(answer.model_dump())
-    else:
+    with RagIndex.open(index, settings) as idx:
+        pipe = idx.pipeline(pipeline)
+        answer = idx.ask(question, pipeline=pipe, answer=not no_answer)
+        if trace_out:
+            append_trace(trace_out, TraceRecord.of(answer, pipe.name, str(idx.path)))
+        if as_json:
+            emit_json(answer.model_dump())
+            return
         hits = [h.passage_id for h in answer.hits]
         show_answer(answer, {p.id: p for p in idx.index_dir.store.get_many(hits)})
-    idx.close()
+        if show_trace:
+            console.print(format_trace(answer.trace), markup=False, highlight=False)

@@ -15,6 +15,7 @@ from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.cache import LLMCache, cache_key
 from rag.llm.metrics import LLMMetrics
 from rag.llm.retry import call_with_retry
+from rag.llm.usage import in_this_context, record_usage
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ManagedLLM(LLM, Closing):
             hit = self._cache.get(key)
             if hit is not None:
                 self.metrics.record_cache_hit(stage)
+                record_usage(cached=1)
                 return hit
         response = call_with_retry(
             lambda: self._limited_call(messages, stage),
@@ -86,7 +88,9 @@ class ManagedLLM(LLM, Closing):
             response = self.backend.chat(messages, stage=stage)
         except Exception:
             self.metrics.record_error(stage, seconds=time.perf_counter() - start)
+            record_usage(calls=1)
             raise
+        record_usage(calls=1, tokens=response.prompt_tokens + response.completion_tokens)
         self.metrics.record_call(
             stage,
             prompt_tokens=response.prompt_tokens,
@@ -103,7 +107,11 @@ class ManagedLLM(LLM, Closing):
             return [self.chat(messages, stage=stage) for messages in conversations]
         workers = min(self.max_concurrency, len(conversations))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="memrag-llm") as pool:
-            futures = [pool.submit(self.chat, messages, stage=stage) for messages in conversations]
+            # Each worker runs in the caller's context, so usage is counted for the caller.
+            futures = [
+                pool.submit(in_this_context(self.chat), messages, stage=stage)
+                for messages in conversations
+            ]
             try:
                 return [future.result() for future in futures]
             except BaseException:

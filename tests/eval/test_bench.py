@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from eval.bench import run_bench
 from eval.bench.suite import parse_sizes
-from rag.cli.app import app
+from rag.cli.commands import app
 from rag.errors import InputError
 from rag.settings import Settings
 from tests.conftest import FACTS

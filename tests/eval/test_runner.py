@@ -78,12 +78,12 @@ def test_killed_run_resumes_and_index_is_reused(
         raise AssertionError("the cached dataset index should have been reused")
 
     asked: list[str] = []
-    real_ask = runner_module._ask
-    monkeypatch.setattr(runner_module, "build_index", no_rebuild)
+    real_ask = runner_module._PipelineRun._ask
+    monkeypatch.setattr(runner_module, "ensure_built", no_rebuild)
     monkeypatch.setattr(
-        runner_module,
+        runner_module._PipelineRun,
         "_ask",
-        lambda idx, item, *a: asked.append(item.id) or real_ask(idx, item, *a),
+        lambda run, item, *a: asked.append(item.id) or real_ask(run, item, *a),
     )
     again = rag_eval.run(dataset, ["dense"], out=out, settings=settings)
     assert asked == ["q2", "q3"]
@@ -104,7 +104,7 @@ def test_unknown_pipeline_fails_before_any_work(
 def test_rag_eval_command(dataset: Path, tmp_path: Path, session_cache: Path) -> None:
     from typer.testing import CliRunner
 
-    from rag.cli.app import app
+    from rag.cli.commands import app
 
     env = {"RAG_CACHE_DIR": str(session_cache), "RAG_SHOW_PROGRESS": "false"}
     args = ["eval", "--dataset", str(dataset), "-p", "dense,hybrid", "--limit", "2"]

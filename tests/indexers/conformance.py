@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from indexers.base import Index
+from indexers.context import BuildContext
 from rag.embed.base import Embedder
+from rag.errors import ConfigError
+from rag.query import Query
+from rag.settings import Settings
 from rag.types import Passage
 
 
@@ -17,9 +24,41 @@ class IndexConformance(ABC):
     def make_index(self, embedder: Embedder) -> Index:
         """Return an empty index of the kind under test."""
 
+    def search_configs(self) -> list[dict[str, Any]]:
+        """Non-default search options of the kind, each of which must still find passages."""
+        return []
+
     def load_index(self, directory: Path, embedder: Embedder) -> Index:
         """Load an index of the kind under test."""
-        return type(self.make_index(embedder)).load(directory, embedder)
+        context = BuildContext(embedder, Settings(show_progress=False))
+        return type(self.make_index(embedder)).load(directory, context)
+
+    def test_every_search_config_finds_and_explains(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
+        index = self.make_index(embedder)
+        index.add(passages)
+        query = Query("Nobel Prize in Chemistry for discovering radium", embedder=embedder)
+        for config in [{}, *self.search_configs()]:
+            hits = index.search(query, 3, config)
+            assert hits and hits[0].passage_id == passages[1].id, config
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+            assert all(h.reason is not None for h in hits), config
+
+    def test_a_query_value_and_its_text_search_alike(
+        self, embedder: Embedder, passages: list[Passage]
+    ) -> None:
+        index = self.make_index(embedder)
+        index.add(passages)
+        text = "Which river carries the most water?"
+        by_text = index.search(text, 4)
+        by_query = index.search(Query(text, embedder=embedder), 4)
+        assert [h.passage_id for h in by_text] == [h.passage_id for h in by_query]
+
+    def test_an_unknown_search_option_is_a_config_error(self, embedder: Embedder) -> None:
+        index = self.make_index(embedder)
+        with pytest.raises(ConfigError, match="colour"):
+            index.search("anything", 3, {"colour": "red"})
 
     def test_empty_index_returns_no_hits(self, embedder: Embedder) -> None:
         index = self.make_index(embedder)

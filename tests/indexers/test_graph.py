@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 import indexers.graph.index as graph_index_module
+from indexers.context import BuildContext
 from indexers.graph import GraphIndex, GraphSearch, retrieve
 from rag.embed.base import Embedder
 from rag.operators.openie import Extraction, Extractor, PatternOpenIE
-from rag.types import Passage
+from rag.query import Query
+from rag.settings import Settings
+from rag.types import GraphReason, Passage
 from tests.indexers.conformance import IndexConformance
 
 
@@ -42,9 +45,17 @@ class TestGraphConformance(IndexConformance):
         return GraphIndex(embedder, extractor=PatternOpenIE())
 
     def load_index(self, directory, embedder):  # type: ignore[no-untyped-def]
-        index = GraphIndex.load(directory, embedder)
+        index = GraphIndex.load(directory, BuildContext(embedder, Settings(show_progress=False)))
         index.use_extractor(PatternOpenIE())
         return index
+
+    def search_configs(self):  # type: ignore[no-untyped-def]
+        return [
+            {"method": "hipporag"},
+            {"method": "hipporag2", "fact_top_k": 5, "query_entity_weight": 0.0},
+            {"damping": 0.85, "synonymy": False, "passage_nodes": False},
+            {"dense_fusion": 0.0},
+        ]
 
 
 BRIDGE = {
@@ -80,7 +91,7 @@ def test_two_hop_question_reaches_the_bridge_passage(
     index = bridge_index
     query = "Which region is the birthplace of Alice Varga in?"
     for method in ("hipporag", "hipporag2"):
-        result = retrieve(index, query, embedder.embed_query(query), 2, GraphSearch(method=method))
+        result = retrieve(index, Query(query, embedder=embedder), 2, GraphSearch(method=method))
         assert {h.passage_id for h in result.hits} == {bridge[0].id, bridge[1].id}, method
 
 
@@ -89,12 +100,13 @@ def test_hits_carry_seeds_facts_and_pagerank(
 ) -> None:
     index = bridge_index
     query = "Where was Alice Varga born?"
-    result = retrieve(index, query, embedder.embed_query(query), 3, GraphSearch())
+    result = retrieve(index, Query(query, embedder=embedder), 3, GraphSearch())
     top = result.hits[0]
     assert top.passage_id == bridge[0].id and top.retriever == "graph"
-    assert top.reason["pagerank"] == pytest.approx(top.score)
-    assert "Alice Varga was born in Lindholm" in top.reason["facts"]
-    assert any(name == "Alice Varga" for name, _ in top.reason["seeds"])
+    assert isinstance(top.reason, GraphReason)
+    assert top.reason.pagerank == pytest.approx(top.score)
+    assert "Alice Varga was born in Lindholm" in top.reason.facts
+    assert any(name == "Alice Varga" for name, _ in top.reason.seeds)
     assert result.facts[0][0] == "Alice Varga was born in Lindholm"
 
 
@@ -103,7 +115,8 @@ def test_no_facts_falls_back_to_dense(embedder: Embedder, bridge: list[Passage])
     index.add(bridge)
     hits = index.search("Port Ember capital", 2)
     assert hits[0].passage_id == bridge[2].id
-    assert hits[0].reason["fallback"] == "the graph has no facts"
+    assert isinstance(hits[0].reason, GraphReason)
+    assert hits[0].reason.fallback == "the graph has no facts"
 
 
 def test_add_links_synonyms_only_for_new_entities(
@@ -159,7 +172,7 @@ def test_ablation_settings_change_the_ranking_inputs(
         "no_specificity": GraphSearch(specificity=False),
         "damping_0.85": GraphSearch(damping=0.85),
     }.items():
-        hits = retrieve(index, query, vector, 4, config).hits
+        hits = retrieve(index, Query(query, embedder=embedder, vector=vector), 4, config).hits
         scores[name] = [round(h.score, 8) for h in hits]
     assert len({tuple(s) for s in scores.values()}) == len(scores)
 
@@ -175,11 +188,17 @@ def test_offline_pattern_graphs_fuse_with_dense_by_default(
 
     def scores(index: GraphIndex, fusion: float | str) -> list[float]:
         config = GraphSearch(dense_fusion=fusion)  # type: ignore[arg-type]
-        return [h.score for h in retrieve(index, query, vector, 8, config).hits]
+        return [
+            h.score
+            for h in retrieve(index, Query(query, embedder=embedder, vector=vector), 8, config).hits
+        ]
 
     assert scores(offline, "auto") == scores(offline, 1.0) != scores(offline, 0.0)
-    fused = retrieve(offline, query, vector, 1, GraphSearch()).hits[0]
-    assert fused.reason["fused_with_dense"] == 1.0 and fused.reason["pagerank"] != fused.score
+    fused = retrieve(
+        offline, Query(query, embedder=embedder, vector=vector), 1, GraphSearch()
+    ).hits[0]
+    assert isinstance(fused.reason, GraphReason)
+    assert fused.reason.fused_with_dense == 1.0 and fused.reason.pagerank != fused.score
     curated = bridge_index
     assert not curated.mostly_pattern_extracted()
     query, vector = (

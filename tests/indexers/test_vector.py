@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from indexers.base import Index
-from indexers.vector import VectorIndex, _gpu_count
+from indexers.context import BuildContext
+from indexers.vector import VectorIndex, VectorSettings, _gpu_count
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, MemragError
-from rag.settings import VectorSettings
+from rag.settings import Settings
 from rag.types import Passage
 from tests.indexers.conformance import IndexConformance
 
@@ -25,10 +27,20 @@ class TestHNSW(IndexConformance):
     def make_index(self, embedder: Embedder) -> Index:
         return VectorIndex(embedder, VectorSettings(kind="hnsw", device="cpu"))
 
+    def search_configs(self) -> list[dict[str, Any]]:
+        return [{"ef_search": 4}, {"ef_search": 512}]
+
 
 class TestIVF(IndexConformance):
     def make_index(self, embedder: Embedder) -> Index:
         return VectorIndex(embedder, VectorSettings(kind="ivf", device="cpu"))
+
+    def search_configs(self) -> list[dict[str, Any]]:
+        return [{"nprobe": 1}]
+
+
+def _context(embedder: Embedder) -> BuildContext:
+    return BuildContext(embedder, Settings(show_progress=False))
 
 
 def test_scores_are_cosine_similarities(embedder: Embedder, passages: list[Passage]) -> None:
@@ -61,7 +73,7 @@ def test_loading_with_an_embedder_of_another_dim_fails(
             return np.ones((len(texts), 3), dtype=np.float32)
 
     with pytest.raises(IndexFormatError, match="dim 384"):
-        VectorIndex.load(tmp_path / "v", Tiny())
+        VectorIndex.load(tmp_path / "v", _context(Tiny()))
 
 
 def test_corrupt_faiss_file_is_reported(
@@ -72,7 +84,7 @@ def test_corrupt_faiss_file_is_reported(
     index.save(tmp_path / "v")
     (tmp_path / "v" / "index.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexFormatError, match="unreadable vector index"):
-        VectorIndex.load(tmp_path / "v", embedder)
+        VectorIndex.load(tmp_path / "v", _context(embedder))
 
 
 @pytest.mark.skipif(_gpu_count() > 0, reason="checks the error on a machine without a GPU")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.steps.fuse import reciprocal_rank_fusion
+from rag.fusion import reciprocal_rank_fusion
 from rag.types import Hit
 
 
@@ -17,7 +17,7 @@ def test_rrf_scores_by_hand() -> None:
     assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
     assert scores["b"] == pytest.approx(1 / 62)
     assert [h.passage_id for h in fused] == ["a", "c", "b"]
-    assert fused[0].reason == {"ranks": {"dense": 1, "bm25": 2}}
+    assert fused[0].reason is not None and fused[0].reason.ranks == {"dense": 1, "bm25": 2}
     assert all(h.retriever == "rrf" for h in fused)
 
 

@@ -11,6 +11,7 @@ import pytest
 from indexers.graph import GraphIndex, GraphSearch, retrieve
 from rag.embed.base import Embedder
 from rag.operators.recognition import recognize_facts
+from rag.query import Query
 from rag.types import Passage
 from tests.indexers.test_graph import BRIDGE, TEXTS, FixedTriples
 
@@ -55,6 +56,6 @@ def test_hipporag2_seeds_only_from_recognized_facts(make_stub: Any, embedder: Em
     query = "Which region is the birthplace of Alice Varga in?"
     config = GraphSearch(recognition="on", query_entity_weight=0.0)
     _, llm = make_stub(reply)
-    result = retrieve(index, query, embedder.embed_query(query), 3, config, llm)
+    result = retrieve(index, Query(query, embedder=embedder, llm=llm), 3, config)
     assert [fact for fact, _ in result.facts] == ["Lindholm is a town in Northern Veldia"]
     assert {name for name, _ in result.seeds} == {"Lindholm", "Northern Veldia"}

@@ -12,6 +12,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from rag.llm.base import LLM, ChatMessage
+from rag.llm.usage import in_this_context
 from rag.operators.llm_json import parse_json_object
 from rag.operators.openie.base import Extractor
 from rag.operators.openie.prompts import ner_messages, triples_messages
@@ -64,7 +65,7 @@ class LLMOpenIE(Extractor):
                 total=len(passages), desc="openie", unit="passage", disable=not show_progress
             ) as bar,
         ):
-            futures = [pool.submit(self.extract_one, p) for p in passages]
+            futures = [pool.submit(in_this_context(self.extract_one), p) for p in passages]
             try:
                 for future in as_completed(futures):
                     future.result()

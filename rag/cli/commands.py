@@ -1,10 +1,13 @@
-"""The Typer application, global options, logging setup and error reporting."""
+"""The Typer application, global options, logging setup and error reporting.
+
+The callback configures logging only: models are loaded from local files (never a hub), so
+no environment variable needs to be set on the user's behalf.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -55,8 +58,6 @@ def _global_options(
     # Silence chatty third-party INFO logs (HTTP requests, model loading) unless debugging.
     for name in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     CliState.config = config
 
 
@@ -71,7 +72,11 @@ def settings_with(**overrides: Any) -> Settings:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return load_settings(CliState.config, nested)
+    from indexers.registry import check_settings
+
+    settings = load_settings(CliState.config, nested)
+    check_settings(settings)
+    return settings
 
 
 def reports_errors(func: F) -> F:
