@@ -83,7 +83,6 @@ def dataset_index(
     settings_hash = hashlib.sha256(key.encode()).hexdigest()[:12]
     where = settings.cache_dir / "eval-indexes" / f"{dataset.name}-{corpus_hash}-{settings_hash}"
     if not (where / MANIFEST).exists():
-        logger.info("indexing %s into %s", dataset.corpus_path, where)
         ensure_built([dataset.corpus_path], where, settings, kinds, wait_s=EVAL_INDEX_WAIT_S)
     # Queries skip the embedding cache so that latency does not depend on earlier runs.
     uncached = settings.embedder.model_copy(update={"cache": False})

@@ -156,6 +156,7 @@ def ensure_built(
     with writer_lock(out, wait_s):
         if (out / MANIFEST).exists():
             return None
+        logger.info("building the missing index %s", out)
         return _build_locked(paths, sources, out, settings, kinds, time.perf_counter())
 
 

@@ -67,6 +67,10 @@ class Step(BaseModel, ABC):
         """Names of query-text fields this step fills."""
         return []
 
+    def substeps(self) -> list[Step]:
+        """Steps this one runs inside its own (a group, an iteration); none by default."""
+        return []
+
     def index_names(self) -> set[str]:
         """Indexes this step (and any step it wraps) searches."""
         return set()
@@ -102,13 +106,23 @@ def step_from_config(config: dict[str, Any]) -> Step:
     return STEP_TYPES[type_name](**params)
 
 
+def _in_run_order(steps: list[Step], prefix: str = "") -> list[tuple[str, Step]]:
+    """Steps with their numbers ('2', '2.1', ...), wrapped steps before their wrapper."""
+    ordered = []
+    for n, step in enumerate(steps, start=1):
+        number = f"{prefix}{n}"
+        ordered.extend(_in_run_order(step.substeps(), f"{number}."))
+        ordered.append((number, step))
+    return ordered
+
+
 def check_references(steps: list[Step], where: str) -> None:
     """Every hit list and text source a step reads is produced by an earlier step."""
     from pipelines.state import BUILTIN_SOURCES
 
     lists: set[str] = set()
     texts: set[str] = set(BUILTIN_SOURCES)
-    for n, step in enumerate(steps, start=1):
+    for n, step in _in_run_order(steps):
         missing = [name for name in step.reads() if name not in lists]
         if missing:
             known = ", ".join(sorted(lists)) or "none yet"

@@ -14,6 +14,7 @@ from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.settings import EmbedderSettings, Settings
 from rag.types import Passage
+from tests.stub_llm import make_stub  # noqa: F401  (a fixture for every test package)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE = Path(__file__).resolve().parents[1] / "rag" / "data" / "sample"

@@ -2,6 +2,7 @@
 
 from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
+from pipelines.steps.group import GroupStep
 from pipelines.steps.retrieve import RetrieveStep
 
-__all__ = ["FuseStep", "GenerateStep", "RetrieveStep"]
+__all__ = ["FuseStep", "GenerateStep", "GroupStep", "RetrieveStep"]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import eval as rag_eval
 import eval.runner as runner_module
+from pipelines.trace_log import read_traces
 from rag.settings import Settings
 from rag.types import passage_id
 from tests.conftest import FACTS
@@ -141,3 +145,51 @@ def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
     assert manifest["operators"]["openie"] == f"cache:{dataset / 'openie-test.json'}"
     facts = json.loads((Path(table.meta["index"]) / "graph" / "graph.json").read_text())["facts"]
     assert len(facts) == len(FACTS)  # one per passage; the malformed triple was dropped
+
+
+def test_retrieval_only_evaluation_with_traces(
+    dataset: Path, tmp_path: Path, settings: Settings
+) -> None:
+    out = tmp_path / "r"
+    table = rag_eval.run(dataset, ["dense", "hybrid"], out=out, settings=settings, answer=False)
+    dense = table.row("dense")
+    assert dense["recall@1"] == 1.0 and dense["em"] is None and dense["f1"] is None
+    assert dense["questions_per_s"] > 0
+    assert "questions_per_s" in (out / "summary.md").read_text()
+    records = [json.loads(x) for x in (out / "records" / "hybrid.jsonl").read_text().splitlines()]
+    assert all(r["prediction"] == "" for r in records)
+    assert [s["step"] for s in records[0]["trace"]] == ["retrieve:dense", "retrieve:bm25", "fuse"]
+    traces = list(read_traces(out / "traces" / "hybrid.jsonl"))
+    assert [t.question_id for t in traces] == ["q1", "q2", "q3"]
+    assert traces[0].hits[0].reason is not None
+
+
+def test_two_eval_processes_share_one_cold_dataset_index(
+    dataset: Path, tmp_path: Path, session_cache: Path
+) -> None:
+    """Two real `rag eval` processes on a dataset no one has indexed: one builds, one waits."""
+    corpus = json.loads((dataset / "corpus.json").read_text())
+    corpus.append({"title": "Cold", "text": f"A passage unique to {tmp_path.name}."})
+    (dataset / "corpus.json").write_text(json.dumps(corpus))
+    env = {**os.environ, "RAG_CACHE_DIR": str(session_cache), "RAG_SHOW_PROGRESS": "false"}
+    argv = [sys.executable, "-m", "rag.cli", "eval", "--dataset", str(dataset), "-p", "dense"]
+    procs = [
+        subprocess.Popen(
+            [*argv, "--no-answer", "--json", "--out", str(tmp_path / f"r{n}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (_, stderr) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, stderr
+    summaries = [json.loads(stdout) for stdout, _ in results]
+    assert summaries[0]["meta"]["index"] == summaries[1]["meta"]["index"]
+    assert summaries[0]["rows"][0]["recall@5"] == summaries[1]["rows"][0]["recall@5"] == 1.0
+    logs = [line for _, stderr in results for line in stderr.splitlines()]
+    assert len([line for line in logs if "building the missing index" in line]) == 1
+    index_dir = Path(summaries[0]["meta"]["index"])
+    assert json.loads((index_dir / "manifest.json").read_text())["counts"]["passages"] == 9

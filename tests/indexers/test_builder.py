@@ -214,3 +214,23 @@ def test_passage_ids_are_content_hashes(docs: Path, tmp_path: Path, settings: Se
     ids = set(open_index_dir(tmp_path / "idx", settings).store.ids())
     assert ids == {passage_id(r["text"], r["title"]) for r in records}
     assert np.all([len(i) == 16 for i in ids])
+
+
+def test_a_reader_mid_swap_reads_the_previous_index_and_moves_nothing(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
+    out = tmp_path / "idx"
+    build_index([docs], out, settings)
+    retired = tmp_path / ".idx.old"
+    out.rename(retired)  # the instant between a build's two renames
+    with open_index_dir(out, settings) as idx:
+        assert len(idx.store) > 0 and set(idx.indexes) == {"dense", "bm25"}
+    assert retired.is_dir() and not out.exists()
+    build_index([docs], out, settings)  # the next writer finishes the swap
+    assert out.is_dir() and not retired.exists()
+
+
+def test_ensure_built_builds_once(docs: Path, tmp_path: Path, settings: Settings) -> None:
+    out = tmp_path / "idx"
+    assert builder_module.ensure_built([docs], out, settings) is not None
+    assert builder_module.ensure_built([docs], out, settings) is None

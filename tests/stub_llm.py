@@ -1,4 +1,4 @@
-"""Fixtures for the rag tests: a real OpenAI-compatible HTTP server on loopback."""
+"""The `make_stub` fixture: a real OpenAI-compatible HTTP server on loopback and a client."""
 
 from __future__ import annotations
 
