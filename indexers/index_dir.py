@@ -14,9 +14,10 @@ from indexers.context import BuildContext
 from indexers.registry import check_settings, index_kind
 from rag.atomic import readable_path
 from rag.closing import Closing
-from rag.embed import make_embedder
+from rag.embed import embedder_name, make_embedder
 from rag.embed.base import Embedder
-from rag.errors import ConfigError, IndexFormatError
+from rag.embed.lazy import LazyEmbedder
+from rag.errors import ConfigError, EmbedderMismatchError, IndexFormatError
 from rag.manifest import Manifest, read_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -52,8 +53,17 @@ def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
     path = Path(path)
     where = readable_path(path)
     manifest = read_manifest(where)
-    embedder = make_embedder(settings.embedder, settings.cache_dir)
-    manifest.check_embedder(embedder.name, embedder.dim, path)
+    recorded = manifest.embedder
+    configured = embedder_name(settings.embedder)
+    if configured != recorded.name:
+        raise EmbedderMismatchError(
+            f"{path}: built with embedder {recorded.name} (dim {recorded.dim}), but {configured} "
+            "is configured; use the same embedder or rebuild into a new directory"
+        )
+    # The model loads on the first query that needs it (or at RagIndex.warm_up()).
+    embedder = LazyEmbedder(
+        lambda: make_embedder(settings.embedder, settings.cache_dir), recorded.name, recorded.dim
+    )
     store = PassageStore(where / PassageStore.FILENAME, read_only=True)
     context = BuildContext(embedder, settings)
     indexes: dict[str, Index] = {}

@@ -42,3 +42,15 @@ def test_build_load_ask_and_search(tmp_path: Path, settings: Settings) -> None:
     assert top is not None and "Queensland" in top.text
     assert idx.stats()["counts"]["sources"] == 6
     idx.close()
+
+
+def test_opening_loads_no_model_until_a_query_needs_one(tmp_path: Path, settings: Settings) -> None:
+    rag.build([SAMPLE], out=tmp_path / "idx", settings=settings).close()
+    with rag.load(str(tmp_path / "idx"), settings=settings) as idx:
+        embedder = idx.resources.embedder
+        assert not embedder.loaded  # type: ignore[attr-defined]
+        assert idx.search("coral reef Queensland", k=1, pipeline="bm25")
+        assert not embedder.loaded  # type: ignore[attr-defined]
+        idx.warm_up()
+        assert embedder.loaded  # type: ignore[attr-defined]
+        assert idx.search("coral reef Queensland", k=1, pipeline="dense")

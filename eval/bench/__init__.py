@@ -3,7 +3,9 @@
     rag bench --dataset ../shared/data/musique-100/corpus.json \\
         --questions ../shared/data/musique-100/questions.json --out /tmp/bench-musique
     rag bench --scaling --sizes 10000,100000,1000000 --out /tmp/bench-scaling
-    python -m eval.bench --help        # the same, plus per-variant index and query benches
+    rag bench variants CORPUS --out DIR   # indexing speed per embedder backend and precision
+    rag bench queries INDEX --questions Q  # latency and recall of a built index
+    rag bench ppr --out DIR               # PageRank and synonymy kNN vs igraph and networkx
 
 Every build and every scaling point runs in a fresh process, so its peak memory is its own.
 """

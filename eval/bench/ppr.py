@@ -1,6 +1,6 @@
-"""`python -m eval.bench.ppr`: memrag's PageRank and synonymy kNN against reference libraries.
+"""`rag bench ppr`: memrag's PageRank and synonymy kNN against reference libraries.
 
-    python -m eval.bench.ppr --sizes 100000,1000000 --edges-per-node 5 --queries 20 \\
+    rag bench ppr --sizes 100000,1000000 --edges-per-node 5 --queries 20 \\
         --synonymy 100000 --out /tmp/pprbench
 
 PageRank, per size n: a random weighted undirected graph of `edges-per-node` × n edges between
@@ -18,11 +18,11 @@ Synonymy (--synonymy N): see `eval.bench.synonymy`. Writes results.json and resu
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,23 @@ def _networkx(graph: CSRGraph, damping: float) -> tuple[float, Runner]:
     return time.perf_counter() - start, run
 
 
-def bench_ppr(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PPRBenchOptions:
+    """What `rag bench ppr` measures (see the module docstring)."""
+
+    out: Path
+    sizes: str = "100000,1000000"
+    edges_per_node: int = 5
+    queries: int = 20
+    damping: float = 0.5
+    networkx_budget: float = 60.0
+    synonymy: int = 0
+    dim: int = 384
+    loose_tol: float = 1e-6
+    seed: int = 0
+
+
+def bench_ppr(n: int, args: PPRBenchOptions) -> list[dict[str, Any]]:
     """All PageRank rows at one size."""
     start = time.perf_counter()
     graph = random_graph(n, args.edges_per_node, args.seed)
@@ -172,35 +188,11 @@ def _rows(n: int, graph: CSRGraph, found: dict, setup: dict[str, float]) -> list
     return rows
 
 
-def _parser() -> argparse.ArgumentParser:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m eval.bench.ppr",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--sizes", default="100000,1000000", help="graph node counts")
-    parser.add_argument("--edges-per-node", type=int, default=5)
-    parser.add_argument("--queries", type=int, default=20, help="reset vectors per size")
-    parser.add_argument("--damping", type=float, default=0.5)
-    parser.add_argument("--networkx-budget", type=float, default=60.0, help="seconds; 0 skips")
-    parser.add_argument("--synonymy", type=int, default=0, help="entity count; 0 skips")
-    parser.add_argument("--dim", type=int, default=384, help="synonymy embedding dimension")
-    parser.add_argument(
-        "--loose-tol", type=float, default=1e-6, help="extra memrag row at this L1 tol; 0 skips"
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, required=True)
-    return parser
-
-
-def main() -> None:
-    """Run the benchmark, print markdown tables, write results.json and results.md."""
-    args = _parser().parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def run_ppr_bench(args: PPRBenchOptions) -> str:
+    """Run the benchmark, write results.json and results.md into args.out, return the text."""
     result: dict[str, Any] = {
         "machine": machine_info(),
-        "args": vars(args) | {"out": str(args.out)},
+        "args": asdict(args) | {"out": str(args.out)},
     }
     result["ppr"] = [row for n in parse_sizes(args.sizes) for row in bench_ppr(n, args)]
     parts = [
@@ -218,8 +210,4 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "results.md").write_text(text)
-    print(text)
-
-
-if __name__ == "__main__":
-    main()
+    return text

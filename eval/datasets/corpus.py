@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,31 +35,11 @@ class CorpusIndex:
             self.by_title.setdefault(title, []).append(pid)
 
 
-def _title_mapping_error(path: Path) -> InputError | None:
-    """A clearer error for HippoRAG 1's HotpotQA corpus, a {title: sentences} object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if isinstance(data, dict) and data and all(isinstance(v, (list, str)) for v in data.values()):
-        return InputError(
-            f"{path}: a {{title: sentences}} object (HippoRAG 1 HotpotQA layout), which `rag "
-            f'index` cannot read; convert it to a list of {{"title", "text"}} records'
-        )
-    return None
-
-
 def read_corpus(path: Path) -> CorpusIndex:
     """Read a JSON or JSONL corpus into its passage ids, with the same record rules as ingestion."""
     if not path.is_file():
         raise InputError(f"{path}: corpus file not found")
-    try:
-        docs = read_jsonl(path) if path.suffix.lower() == ".jsonl" else read_json(path)
-    except InputError as exc:
-        better = None if path.suffix.lower() == ".jsonl" else _title_mapping_error(path)
-        if better is None:
-            raise
-        raise better from exc
+    docs = read_jsonl(path) if path.suffix.lower() == ".jsonl" else read_json(path)
     corpus = CorpusIndex()
     for doc in docs:
         corpus.add(doc.text, doc.title)

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
 
+bench_app = typer.Typer(
+    help="Benchmark memrag's speed, memory and disk use (one command line for every bench).",
+    invoke_without_command=True,
+)
+app.add_typer(bench_app, name="bench")
 
-@app.command("bench")
+
+@bench_app.callback()
 @reports_errors
 def bench_command(
+    ctx: typer.Context,
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--out",
             "-o",
             help="Folder for summary.md, summary.json and the dataset's index (OUT/index, "
             "replaced on every run).",
         ),
-    ],
+    ] = None,
     dataset: Annotated[
         Path | None,
         typer.Option(
@@ -76,9 +84,14 @@ def bench_command(
 ) -> None:
     """Benchmark memrag's speed, memory and disk use; tables go to stdout and OUT/summary.md.
 
-    Each build and each scaling point runs in a fresh process, so its peak memory is its own.
-    Embedder and index settings come from --config, RAG_* variables and their defaults.
+    Without a sub-command: a dataset's build and queries (--dataset) and/or synthetic scaling
+    (--scaling). Each build and each scaling point runs in a fresh process, so its peak memory
+    is its own. Embedder and index settings come from --config, RAG_* variables and defaults.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise typer.BadParameter("--out is required", param_hint="--out")
     from eval.bench.scaling import KINDS
     from eval.bench.suite import parse_list, parse_sizes, run_bench
 
@@ -96,3 +109,92 @@ def bench_command(
         emit_json(summary)
         return
     console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_rows(rows: list[dict[str, Any]], json_out: Path | None) -> None:
+    """A markdown table of rows with the machine line; JSON beside it when asked."""
+    from eval.bench.system import machine_info, machine_line
+    from eval.bench.tables import markdown_table
+
+    machine = machine_info()
+    console.print(
+        f"machine: {machine_line(machine)}\n\n{markdown_table(rows)}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if json_out:
+        json_out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+
+
+@bench_app.command("variants")
+@reports_errors
+def variants_command(
+    corpus: Annotated[Path, typer.Argument(help="Corpus file or folder to index.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Index dir (the last build stays).")],
+    variants: Annotated[
+        str, typer.Option(help="backend/precision pairs, comma-separated.")
+    ] = "openvino/bf16,openvino/fp32,torch/bf16,torch/fp32",
+    json_out: Annotated[Path | None, typer.Option(help="Also write the rows as JSON.")] = None,
+) -> None:
+    """Indexing throughput per embedder backend and precision, each build from scratch."""
+    from eval.bench.variants import bench_variants
+
+    _print_rows(bench_variants(corpus, out, settings_with(), variants), json_out)
+
+
+@bench_app.command("queries")
+@reports_errors
+def queries_command(
+    index: Annotated[Path, typer.Argument(help="Index dir built by `rag index`.")],
+    questions: Annotated[
+        Path | None, typer.Option(help="MuSiQue-layout questions JSON for Recall@2/5.")
+    ] = None,
+    pipelines: Annotated[
+        str, typer.Option(help="Comma-separated pipelines.")
+    ] = "dense,bm25,hybrid",
+    json_out: Annotated[Path | None, typer.Option(help="Also write the rows as JSON.")] = None,
+) -> None:
+    """Query latency (retrieval alone and full answer) and Recall@2/5 of a built index."""
+    from eval.bench.dataset import bench_queries
+    from eval.bench.suite import parse_list
+
+    settings = settings_with(show_progress=False)
+    result = bench_queries(index, settings, questions, parse_list(pipelines, "--pipelines"))
+    _print_rows(result["rows"], json_out)
+
+
+@bench_app.command("ppr")
+@reports_errors
+def ppr_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for results.json/.md.")],
+    sizes: Annotated[str, typer.Option(help="Graph node counts.")] = "100000,1000000",
+    edges_per_node: Annotated[int, typer.Option(min=1)] = 5,
+    queries: Annotated[int, typer.Option(min=1, help="Reset vectors per size.")] = 20,
+    damping: Annotated[float, typer.Option(min=0.01, max=0.99)] = 0.5,
+    networkx_budget: Annotated[float, typer.Option(help="Seconds; 0 skips networkx.")] = 60.0,
+    synonymy: Annotated[
+        int, typer.Option(help="Entities for the synonymy kNN bench; 0 skips.")
+    ] = 0,
+    dim: Annotated[int, typer.Option(help="Synonymy embedding dimension.")] = 384,
+    loose_tol: Annotated[
+        float, typer.Option(help="An extra memrag row at this L1 tolerance; 0 skips.")
+    ] = 1e-6,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Personalized PageRank against igraph (memrag[bench]) and networkx; synonymy kNN."""
+    from eval.bench.ppr import PPRBenchOptions, run_ppr_bench
+
+    options = PPRBenchOptions(
+        out=out,
+        sizes=sizes,
+        edges_per_node=edges_per_node,
+        queries=queries,
+        damping=damping,
+        networkx_budget=networkx_budget,
+        synonymy=synonymy,
+        dim=dim,
+        loose_tol=loose_tol,
+        seed=seed,
+    )
+    console.print(run_ppr_bench(options), markup=False, highlight=False, soft_wrap=True)

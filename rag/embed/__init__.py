@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Embedder", "make_embedder"]
+__all__ = ["Embedder", "embedder_name", "make_embedder"]
 
 
 def _local_embedder(settings: EmbedderSettings, cache_dir: Path) -> Embedder:
@@ -46,6 +46,15 @@ def _local_embedder(settings: EmbedderSettings, cache_dir: Path) -> Embedder:
     return SentenceTransformerEmbedder(
         settings.model, precision=settings.precision, batch_size=settings.batch_size
     )
+
+
+def embedder_name(settings: EmbedderSettings) -> str:
+    """The name an embedder of these settings records in manifests, without loading it."""
+    if settings.model.startswith("openai:"):
+        return settings.model
+    from rag.embed.local_model import model_name
+
+    return model_name(settings.model)
 
 
 def make_embedder(settings: EmbedderSettings, cache_dir: Path) -> Embedder:

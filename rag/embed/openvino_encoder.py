@@ -49,6 +49,15 @@ def load_tokenizer(transformer_dir: Path, max_length: int) -> Any:
     return tokenizer
 
 
+def cpu_has_bf16() -> bool:
+    """Whether OpenVINO can run bf16 on this CPU (AVX-512 bf16 or AMX); False without openvino."""
+    try:
+        import openvino
+    except ImportError:
+        return False
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 class OpenVINOEmbedder(Embedder):
     """Sentence-transformers model run by OpenVINO on CPU, bf16 or fp32, same vectors."""
 

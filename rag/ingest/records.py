@@ -88,6 +88,22 @@ def _collect(path: Path, results: list[Document | str], unit: str) -> list[Docum
     return docs
 
 
+def _title_mapping(data: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Records of a {title: sentences} object (HippoRAG 1's HotpotQA corpus), else None.
+
+    Sentences are joined as HotpotQA writes them: each after the first starts with its space.
+    """
+    if not data or not all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+        for v in data.values()
+    ):
+        return None
+    return [
+        {"title": str(title), "text": value if isinstance(value, str) else "".join(value)}
+        for title, value in data.items()
+    ]
+
+
 def _records_of(data: Any, path: Path) -> list[Any]:
     """Find the list of records in a parsed JSON value, accepting the common corpus shapes."""
     if isinstance(data, list):
@@ -96,6 +112,9 @@ def _records_of(data: Any, path: Path) -> list[Any]:
         for key in LIST_KEYS:
             if isinstance(data.get(key), list):
                 return list(data[key])
+        by_title = _title_mapping(data)
+        if by_title is not None:
+            return by_title
         keys = ", ".join(sorted(map(str, data))) or "none"
         raise InputError(
             f"{path}: expected a list of records or an object with a "

@@ -155,3 +155,18 @@ def test_parse_sizes() -> None:
     assert parse_sizes("10000,100_000,1e6") == [10_000, 100_000, 1_000_000]
     with pytest.raises(InputError):
         parse_sizes("0")
+
+
+def test_ppr_bench_is_a_rag_bench_command(tmp_path: Path) -> None:
+    args = ["bench", "ppr", "--sizes", "500", "--queries", "3", "--networkx-budget", "5"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "p" / "results.json").read_text())["ppr"]
+    by_method = {r["method"]: r for r in rows}
+    assert by_method["networkx"]["max_abs_diff"] < 1e-6
+    assert "memrag" in (tmp_path / "p" / "results.md").read_text()
+
+
+def test_bench_without_a_sub_command_needs_out() -> None:
+    result = runner.invoke(app, ["bench", "--scaling"])
+    assert result.exit_code != 0 and "--out" in result.output

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from eval.datasets import load_dataset
+from eval.datasets.corpus import record_passage_id
 from rag.errors import ConfigError, InputError
+from rag.ingest.records import read_json
 from rag.types import passage_id
 
 SHARED_DATA = Path(os.environ.get("RAG_BENCH_DATA", Path(__file__).parents[3] / "shared" / "data"))
@@ -215,11 +217,18 @@ def test_unknown_style_lists_the_keys(tmp_path: Path) -> None:
         load_dataset(tmp_path)
 
 
-def test_hipporag1_title_mapping_corpus_is_explained(tmp_path: Path) -> None:
-    _write(tmp_path / "hotpotqa_corpus.json", {"Paris": ["Paris is the capital of France."]})
+def test_hipporag1_title_mapping_corpus_is_read(tmp_path: Path) -> None:
+    sentences = ["Paris is the capital of France.", " It lies on the Seine."]
+    _write(tmp_path / "hotpotqa_corpus.json", {"Paris": sentences, "Lyon": "Lyon is a city."})
     _write(tmp_path / "hotpotqa.json", [_hotpot("h1", [["Paris", 0]])])
-    with pytest.raises(InputError, match=r"title: sentences.*list of"):
-        load_dataset(tmp_path)
+    dataset = load_dataset(tmp_path)
+    gold = record_passage_id("Paris is the capital of France. It lies on the Seine.", "Paris")
+    assert dataset.questions[0].gold_ids == [gold]
+    docs = read_json(tmp_path / "hotpotqa_corpus.json")
+    assert [(d.title, d.text) for d in docs] == [
+        ("Paris", "Paris is the capital of France. It lies on the Seine."),
+        ("Lyon", "Lyon is a city."),
+    ]
 
 
 def test_duplicate_question_ids_are_an_error(tmp_path: Path) -> None:
