@@ -54,7 +54,7 @@ class BM25Index(Index[BM25Search]):
         self._pids: list[str] = []
         self._tokens: list[list[int]] = []
         self._bm25: bm25s.BM25 | None = None
-        self._words: dict[int, str] | None = None
+        self._words: list[str] | None = None
 
     @classmethod
     def create(cls, context: BuildContext) -> Self:
@@ -94,18 +94,22 @@ class BM25Index(Index[BM25Search]):
 
     def _query_tokens(self, query: str) -> list[int]:
         """Token ids of the query words that occur in the corpus vocabulary."""
-        # Ids, not strings: asking bm25s for strings rebuilds a reverse vocabulary per query.
-        ids = self._tokenizer.tokenize(
-            [query], update_vocab=False, return_as="ids", show_progress=False
-        )[0]
+        # Ids, not strings: asking bm25s for strings rebuilds a reverse vocabulary per query;
+        # a stream, not a list: the list form builds a (disabled) progress bar per query.
+        stream = self._tokenizer.tokenize([query], update_vocab=False, return_as="stream")
+        ids: list[int] = next(iter(stream), [])
         empty = self._tokenizer.get_vocab_dict().get("")  # bm25s' id for "no word"
         return [int(i) for i in ids if i != empty]
 
-    def _word(self, token_id: int) -> str:
-        """The stemmed word of a vocabulary id (the reverse map is built once per change)."""
+    def _vocabulary(self) -> list[str]:
+        """Stemmed words by vocabulary id (built once per change of the index)."""
         if self._words is None:
-            self._words = {i: w for w, i in self._tokenizer.get_vocab_dict().items()}
-        return self._words.get(token_id, "")
+            vocab = self._tokenizer.get_vocab_dict()
+            words = [""] * (max(vocab.values(), default=-1) + 1)
+            for word, i in vocab.items():
+                words[i] = word
+            self._words = words
+        return self._words
 
     def _search(self, query: Query, k: int, config: BM25Search) -> SearchResult:
         """Up to k passages by BM25 score; passages sharing no term are not returned."""
@@ -119,20 +123,20 @@ class BM25Index(Index[BM25Search]):
         # argpartition then sort k: a full argsort of a million scores costs ~80 ms.
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]
-        wanted = set(query_ids)
+        wanted, words = set(query_ids), self._vocabulary()
         hits = [
             Hit(
                 passage_id=self._pids[i],
                 score=float(scores[i]),
                 retriever=self.kind,
                 reason=BM25Reason(
-                    terms=sorted({self._word(t) for t in self._tokens[i] if t in wanted})
+                    terms=sorted(words[t] for t in wanted.intersection(self._tokens[i]))
                 ),
             )
             for i in top
             if scores[i] > config.min_score
         ]
-        return SearchResult(hits, {"terms": sorted({self._word(t) for t in wanted})})
+        return SearchResult(hits, {"terms": sorted(words[t] for t in wanted)})
 
     def ids(self) -> set[str]:
         """The passage ids held."""

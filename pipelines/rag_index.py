@@ -64,7 +64,7 @@ class RagIndex(Closing):
         self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense"
     ) -> list[Hit]:
         """Return the top-k hits of a pipeline, run retrieval-only."""
-        return self.ask(query, pipeline, answer=False).hits[:k]
+        return self.pipeline(pipeline).run(query, self.resources, answer=False).hits[:k]
 
     def passage(self, passage_id: str) -> Passage | None:
         """Return a stored passage by id."""
@@ -81,9 +81,7 @@ class RagIndex(Closing):
 
     def warm_up(self) -> None:
         """Load the embedding model now rather than on the first query."""
-        warm_up = getattr(self.resources.embedder, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
+        self.resources.embedder.warm_up()
 
     def close(self) -> None:
         """Release the passage store, the LLM client and the embedder's cache."""

@@ -13,6 +13,8 @@ _lock = threading.Lock()
 
 def _key(spec: str | Path) -> tuple[str, int]:
     """Presets by name; files by resolved path and modification time (an edit reloads)."""
+    if isinstance(spec, str) and not spec.endswith((".yaml", ".yml")):
+        return spec, 0
     path = Path(spec)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return str(path.resolve()), path.stat().st_mtime_ns

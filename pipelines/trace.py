@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rag.llm.usage import usage_scope
@@ -14,25 +12,38 @@ if TYPE_CHECKING:
     from pipelines.state import QueryState
 
 
-@contextmanager
-def traced(state: QueryState, label: str) -> Iterator[TraceEvent]:
+class traced:
     """Record one step's run: its own time and the LLM calls made inside it (nested included)."""
-    parent = state.open_events[-1].id if state.open_events else None
-    event = TraceEvent(id=len(state.trace), parent=parent, step=label)
-    state.trace.append(event)
-    state.open_events.append(event)
-    start = time.perf_counter()
-    try:
-        with usage_scope() as usage:
-            yield event
-    finally:
-        event.seconds = time.perf_counter() - start
+
+    __slots__ = ("_scope", "_start", "_usage", "event", "state")
+
+    def __init__(self, state: QueryState, label: str) -> None:
+        """Open the step's event under the step that is running, if any."""
+        parent = state.open_events[-1].id if state.open_events else None
+        self.state = state
+        self.event = TraceEvent(id=len(state.trace), parent=parent, step=label)
+        self._scope = usage_scope()
+
+    def __enter__(self) -> TraceEvent:
+        """Start timing and counting."""
+        self.state.trace.append(self.event)
+        self.state.open_events.append(self.event)
+        self._usage = self._scope.__enter__()
+        self._start = time.perf_counter()
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop timing; copy the LLM use counted in the step onto its event."""
+        event = self.event
+        event.seconds = time.perf_counter() - self._start
+        self._scope.__exit__(None, None, None)
+        usage = self._usage
         event.llm_calls, event.llm_cached, event.llm_tokens = (
             usage.calls,
             usage.cached,
             usage.tokens,
         )
-        state.open_events.pop()
+        self.state.open_events.pop()
 
 
 def trace_tree(events: list[TraceEvent]) -> list[tuple[int, TraceEvent]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import overload
 
 import numpy as np
 
@@ -12,9 +13,17 @@ from rag.types import FusionReason, Hit
 DEFAULT_RRF_K = 60
 
 
-def rrf_contribution(ranks: np.ndarray, k: int, weight: float = 1.0) -> np.ndarray:
-    """weight / (k + rank) for 1-based ranks."""
-    return weight / (k + np.asarray(ranks, dtype=np.float64))
+@overload
+def rrf_contribution(ranks: int, k: int, weight: float = 1.0) -> float: ...
+
+
+@overload
+def rrf_contribution(ranks: np.ndarray, k: int, weight: float = 1.0) -> np.ndarray: ...
+
+
+def rrf_contribution(ranks: int | np.ndarray, k: int, weight: float = 1.0) -> float | np.ndarray:
+    """weight / (k + rank) for a 1-based rank, or for an array of them."""
+    return weight / (k + ranks)
 
 
 def ranks_of(scores: np.ndarray, tie_break: np.ndarray | None = None) -> np.ndarray:
@@ -33,8 +42,12 @@ def reciprocal_rank_fusion(
     rankings: dict[str, list[Hit]],
     k: int = DEFAULT_RRF_K,
     weights: dict[str, float] | None = None,
+    limit: int | None = None,
 ) -> list[Hit]:
-    """Fuse named rankings by the sum of weight / (k + rank); a hit's reason keeps its sources."""
+    """Fuse named rankings by the sum of weight / (k + rank); a hit's reason keeps its sources.
+
+    `limit` keeps only the best hits (the others are never built).
+    """
     scores: dict[str, float] = defaultdict(float)
     ranks: dict[str, dict[str, int]] = defaultdict(dict)
     sources: dict[str, dict[str, Hit]] = defaultdict(dict)
@@ -43,10 +56,10 @@ def reciprocal_rank_fusion(
         for rank, hit in enumerate(hits, start=1):
             if name in ranks[hit.passage_id]:
                 continue  # a duplicate id in one ranking counts once, at its best rank
-            scores[hit.passage_id] += float(rrf_contribution(np.array(rank), k, weight))
+            scores[hit.passage_id] += rrf_contribution(rank, k, weight)
             ranks[hit.passage_id][name] = rank
             sources[hit.passage_id][name] = hit
-    order = sorted(scores, key=lambda pid: (-scores[pid], pid))
+    order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
     return [
         Hit(
             passage_id=pid,

@@ -37,7 +37,8 @@ class FuseStep(Step):
             {name: state.results[name] for name in self.inputs},
             k=self.rrf_k or settings.rrf_k,
             weights=self.weights,
-        )[:k]
+            limit=k,
+        )
         state.results[self.output] = fused
         state.hits = fused
         state.record(

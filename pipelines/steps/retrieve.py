@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, model_validator
 
 from indexers.base import KindConfig, validate_config
 from indexers.registry import index_kind
@@ -46,19 +47,23 @@ class RetrieveStep(Step):
         "question", description="What to search with: question, clues, thought, or a text field."
     )
     output: str | None = Field(None, description="Name of the hit list; default the index name.")
-    _config: KindConfig = PrivateAttr()
 
     @model_validator(mode="after")
     def _known_kind_and_options(self) -> RetrieveStep:
-        """The index kind exists and the search options are valid for it."""
-        kind = index_kind(self.index)
-        self._config = validate_config(kind.search_config, self.search, f"{self.index} search")
+        """The index kind exists and the search options are valid for it (checked at load)."""
+        _ = self.config
         return self
 
-    @property
+    @cached_property
+    def config(self) -> KindConfig:
+        """The search options, validated as the index kind's search config."""
+        kind = index_kind(self.index)
+        return validate_config(kind.search_config, self.search, f"{self.index} search")
+
+    @cached_property
     def label(self) -> str:
         """E.g. 'retrieve:dense' or 'retrieve:graph:hipporag2'."""
-        method = getattr(self._config, "method", None)
+        method = getattr(self.config, "method", None)
         return f"retrieve:{self.index}" + (f":{method}" if method else "")
 
     @property
@@ -91,7 +96,8 @@ class RetrieveStep(Step):
         index = state.resources.index(self.index)
         texts = state.source_texts(self.query)
         queries = self._queries(state, texts)
-        results = [index.search_with_details(q, k, self._config) for q in queries]
+        config = self.config
+        results = [index.search_with_details(q, k, config) for q in queries]
         if not texts:
             hits = []
         elif len(texts) == 1:
@@ -99,7 +105,7 @@ class RetrieveStep(Step):
             hits = first if texts[0] == state.query else _with_query(first, texts[0])
         else:
             lists = {t: _with_query(r.hits, t) for t, r in zip(texts, results, strict=True)}
-            hits = reciprocal_rank_fusion(lists, k=settings.rrf_k)[:k]
+            hits = reciprocal_rank_fusion(lists, k=settings.rrf_k, limit=k)
         state.results[self.output_name] = hits
         state.hits = hits
         details = results[0].details if len(results) == 1 else {}

@@ -21,6 +21,10 @@ class Embedder(ABC):
         """Identity of the exact numbers produced (model plus backend and precision)."""
         return self.name
 
+    def warm_up(self) -> Embedder:
+        """Load what the first embedding would load (a no-op for embedders that load eagerly)."""
+        return self
+
     @abstractmethod
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed texts as a (len(texts), dim) float32 array of unit vectors, in input order."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,15 +42,21 @@ _current: contextvars.ContextVar[Usage | None] = contextvars.ContextVar(
 )
 
 
-@contextmanager
-def usage_scope() -> Iterator[Usage]:
-    """Count the LLM usage of the code inside the block (and of threads it starts via `run_in`)."""
-    usage = Usage(parent=_current.get())
-    token = _current.set(usage)
-    try:
-        yield usage
-    finally:
-        _current.reset(token)
+class usage_scope:
+    """Count the LLM usage of the code inside the block (and of threads started with
+    `in_this_context` from it)."""
+
+    __slots__ = ("_token", "usage")
+
+    def __enter__(self) -> Usage:
+        """Open a scope nested in the current one."""
+        self.usage = Usage(parent=_current.get())
+        self._token = _current.set(self.usage)
+        return self.usage
+
+    def __exit__(self, *exc: object) -> None:
+        """Return to the enclosing scope."""
+        _current.reset(self._token)
 
 
 def record_usage(*, calls: int = 0, cached: int = 0, tokens: int = 0) -> None:
