@@ -19,7 +19,7 @@ from eval.metrics import exact_match, hit_at_k, recall_at_k, reciprocal_rank, to
 from eval.records import QuestionRecord, RecordFile, dump_json
 from eval.report import ResultTable, save_chart
 from indexers.builder import ensure_built
-from indexers.registry import DEFAULT_KINDS, index_kind
+from indexers.registry import DEFAULT_KINDS, index_kind, kind_settings
 from pipelines.rag_index import RagIndex
 from pipelines.resolve import resolve_pipeline
 from pipelines.trace_log import TraceRecord, append_trace
@@ -71,15 +71,11 @@ def dataset_index(
     """
     corpus_hash = hashlib.sha256(dataset.corpus_path.read_bytes()).hexdigest()[:12]
     include: dict[str, Any] = {"embedder": {"model", "backend", "precision"}, "chunking": True}
-    sections = {}
-    for kind in sorted(kinds):
-        section = index_kind(kind).settings_section
-        if section:
-            sections[section] = settings.section(section)
+    # Validated build configs, so an option spelled out at its default gives the same key.
+    builds = {k: kind_settings(index_kind(k), settings).model_dump() for k in sorted(kinds)}
     if any(index_kind(kind).builds_with_llm for kind in kinds):
         include["llm"] = {"provider", "model"}
-    key = settings.model_dump_json(include=include) + json.dumps(sections, sort_keys=True)
-    key += ",".join(sorted(kinds))
+    key = settings.model_dump_json(include=include) + json.dumps(builds, sort_keys=True)
     settings_hash = hashlib.sha256(key.encode()).hexdigest()[:12]
     where = settings.cache_dir / "eval-indexes" / f"{dataset.name}-{corpus_hash}-{settings_hash}"
     if not (where / MANIFEST).exists():

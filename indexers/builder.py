@@ -110,6 +110,16 @@ def _read_changed(
     return fresh, removed - {p.id for p in fresh}
 
 
+def _checked_sources(
+    paths: Sequence[str | Path], settings: Settings, kinds: Sequence[str]
+) -> list[SourceFile]:
+    """The input files, once settings and kinds are known to be valid (before any lock)."""
+    check_settings(settings)
+    for kind in kinds:
+        index_kind(kind)
+    return discover_sources(paths)
+
+
 def build_index(
     paths: Sequence[str | Path],
     out: str | Path,
@@ -127,10 +137,7 @@ def build_index(
     second build of the same `out` waits up to `wait_s` seconds, then fails with IndexBusyError.
     """
     started, out = time.perf_counter(), Path(out)
-    check_settings(settings)
-    for kind in kinds:
-        index_kind(kind)
-    sources = discover_sources(paths)
+    sources = _checked_sources(paths, settings, kinds)
     with writer_lock(out, wait_s):
         return _build_locked(paths, sources, out, settings, kinds, started)
 
@@ -151,8 +158,7 @@ def ensure_built(
     out = Path(out)
     if (out / MANIFEST).exists():
         return None
-    check_settings(settings)
-    sources = discover_sources(paths)
+    sources = _checked_sources(paths, settings, kinds)
     with writer_lock(out, wait_s):
         if (out / MANIFEST).exists():
             return None

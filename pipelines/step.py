@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pipelines.state import QueryState, Resources
+from pipelines.state import BUILTIN_SOURCES, QueryState, Resources
 from pipelines.trace import traced
 from rag.errors import ConfigError
 
@@ -118,8 +118,6 @@ def _in_run_order(steps: list[Step], prefix: str = "") -> list[tuple[str, Step]]
 
 def check_references(steps: list[Step], where: str) -> None:
     """Every hit list and text source a step reads is produced by an earlier step."""
-    from pipelines.state import BUILTIN_SOURCES
-
     lists: set[str] = set()
     texts: set[str] = set(BUILTIN_SOURCES)
     for n, step in _in_run_order(steps):
