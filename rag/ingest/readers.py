@@ -16,6 +16,7 @@ from llama_index.core import SimpleDirectoryReader
 from llama_index.core.readers.base import BaseReader
 
 from rag.errors import InputError
+from rag.ingest.decoding import decode_text
 from rag.ingest.records import read_json, read_jsonl
 from rag.ingest.sources import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, SourceFile
 from rag.types import Document
@@ -29,15 +30,15 @@ _TITLE_KEY = "title"
 
 
 class PlainTextReader(BaseReader):
-    """A llama-index reader for a UTF-8 text file, taken verbatim so offsets match the file."""
+    """A llama-index reader for a text file in any common encoding, taken verbatim."""
 
     def load_data(
         self, file: Path, extra_info: dict[str, Any] | None = None, **_: Any
     ) -> list[LlamaDocument]:
-        """Decode the whole file strictly; a UnicodeDecodeError marks a binary file."""
+        """Decode the whole file (BOM, UTF-8, or a detected encoding); binary is an error."""
         # Not FlatReader: it opens the file in binary mode despite its encoding argument, so a
         # bad byte surfaces as a pydantic error, and it adds filename/extension metadata again.
-        text = Path(file).read_bytes().decode("utf-8")
+        text = decode_text(Path(file).read_bytes(), file)
         return [LlamaDocument(text=text, metadata=dict(extra_info or {}))]
 
 
@@ -131,7 +132,10 @@ def _load(src: SourceFile) -> list[LlamaDocument]:
     except ImportError:
         raise
     except Exception as exc:  # llama-index wraps every reader failure in a bare Exception
-        raise InputError(f"{src.path}: {_describe(_root_cause(exc))}") from exc
+        root = _root_cause(exc)
+        if isinstance(root, InputError):  # already names the file and the problem
+            raise root from exc
+        raise InputError(f"{src.path}: {_describe(root)}") from exc
 
 
 def read_source(src: SourceFile) -> list[Document]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import InputError
+from rag.ingest.decoding import decode_text
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
@@ -22,13 +23,8 @@ class _BadRecord(ValueError):
 
 
 def _decode(path: Path) -> str:
-    """Read a file as UTF-8 (a leading BOM is tolerated), naming the file when it is not."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); binary file?"
-        ) from exc
+    """Read a JSON file's text in whatever encoding it has (see `decode_text`)."""
+    return decode_text(path.read_bytes(), path)
 
 
 def _record_document(record: Any, index: int, path: Path, where: str) -> Document:

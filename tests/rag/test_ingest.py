@@ -158,11 +158,10 @@ def test_pdf_without_text_and_corrupt_pdf_are_input_errors(tmp_path: Path) -> No
         _read(_write(tmp_path / "broken.pdf", b"%PDF-1.4 this is not a pdf"))
 
 
-def test_binary_and_undecodable_text_files_are_input_errors(tmp_path: Path) -> None:
+def test_binary_files_are_input_errors_and_latin_1_is_text(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nul\.txt: binary content"):
         _read(_write(tmp_path / "nul.txt", b"abc\x00\x01\x02def"))
-    with pytest.raises(InputError, match=r"latin\.txt: not UTF-8 text"):
-        _read(_write(tmp_path / "latin.txt", "café".encode("latin-1")))
+    assert _read(_write(tmp_path / "latin.txt", "café".encode("latin-1")))[0].text == "café"
 
 
 def test_empty_text_file_is_an_input_error(tmp_path: Path) -> None:

@@ -1,0 +1,78 @@
+"""Text in any common encoding is read, never dropped; only binary data is refused."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli.commands import app
+from rag.errors import InputError
+from rag.ingest.decoding import decode_text
+from rag.ingest.records import read_json
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ("Café crème\n".encode("latin-1"), "Café crème\n"),
+        ("“Smart” quotes – and a dash €5\n".encode("cp1252"), "“Smart” quotes – and a dash €5\n"),
+        (codecs.BOM_UTF8 + "Grüße\n".encode(), "Grüße\n"),
+        (codecs.BOM_UTF16_LE + "Grüße\n".encode("utf-16-le"), "Grüße\n"),
+        (codecs.BOM_UTF16_BE + "Grüße\n".encode("utf-16-be"), "Grüße\n"),
+        (codecs.BOM_UTF32_LE + "Grüße\n".encode("utf-32-le"), "Grüße\n"),
+        (
+            "Привет, мир! Это тест кодировки.\n".encode("cp1251"),
+            "Привет, мир! Это тест кодировки.\n",
+        ),
+        ("日本語のテキストです。\n".encode("shift_jis"), "日本語のテキストです。\n"),
+    ],
+)
+def test_each_encoding_decodes_to_its_text(data: bytes, text: str) -> None:
+    assert decode_text(data, "f.txt") == text
+
+
+def test_one_stray_byte_in_a_large_utf8_file_keeps_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    line = "naïve changelog line, ünïcode kept\n".encode()
+    data = line * 50_000 + b"caf\xe9\n" + line * 50_000
+    with caplog.at_level(logging.WARNING):
+        text = decode_text(data, "CHANGES.txt")
+    assert text.count("naïve") == 100_000 and "café\n" in text
+    assert f"CHANGES.txt: not UTF-8 from byte {len(line) * 50_000 + 3}" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"ELF\x00\x01\x02binary", "binary content"),
+        (bytes(range(256)) * 8, "binary content"),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8", "starts with a utf-16-le byte-order mark"),
+    ],
+)
+def test_binary_data_is_refused_naming_the_file(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=f"blob.txt: {message}"):
+        decode_text(data, "blob.txt")
+
+
+def test_a_latin_1_json_corpus_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.json"
+    path.write_bytes('[{"title": "Café", "text": "Crème brûlée"}]'.encode("latin-1"))
+    docs = read_json(path)
+    assert (docs[0].title, docs[0].text) == ("Café", "Crème brûlée")
+
+
+def test_rag_index_reads_the_issue_reproduction(tmp_path: Path, env: dict[str, str]) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.txt").write_bytes(b"Caf\xe9 cr\xe8me\n")
+    (docs / "b.md").write_bytes(codecs.BOM_UTF16_LE + "Über uns\n".encode("utf-16-le"))
+    out = tmp_path / "i"
+    result = CliRunner().invoke(app, ["index", str(docs), "--out", str(out), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    query = CliRunner().invoke(app, ["inspect", str(out), "--json"], env=env)
+    assert '"passages": 2' in query.output
