@@ -78,13 +78,17 @@ def _open_previous(
 
 
 def _read_changed(
-    sources: list[SourceFile], store: PassageStore, settings: Settings, report: BuildReport
+    sources: list[SourceFile],
+    store: PassageStore,
+    settings: Settings,
+    report: BuildReport,
+    rechunk: bool = False,
 ) -> tuple[list[Passage], set[str]]:
-    """Drop vanished or changed sources, read and chunk new or changed ones."""
+    """Drop vanished or changed sources, read and chunk new or changed ones (all, to rechunk)."""
     current = {s.path: s for s in sources}
     removed: set[str] = set()
     for path, sha in store.sources().items():
-        if path not in current or current[path].sha256 != sha:
+        if rechunk or path not in current or current[path].sha256 != sha:
             removed.update(store.remove_source(path))
     fresh: list[Passage] = []
     known = store.sources()
@@ -184,7 +188,16 @@ def _build_locked(
     report = BuildReport(out=out)
     with BuildContext(embedder, settings) as context, replace_directory(out) as stage:
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
-        fresh, removed = _read_changed(sources, store, settings, report)
+        before = set(store.ids())
+        rechunk = manifest is not None and manifest.chunking != settings.chunking.model_dump()
+        if rechunk and manifest is not None:
+            logger.info(
+                "%s: chunking changed (%s -> %s); every file is read and chunked again",
+                out,
+                manifest.chunking,
+                settings.chunking.model_dump(),
+            )
+        fresh, removed = _read_changed(sources, store, settings, report, rechunk)
         if len(store) == 0:
             store.close()
             raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
@@ -192,9 +205,20 @@ def _build_locked(
         for kind, index in indexes.items():
             index.save(stage / kind)
         (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
-        report.passages, report.added, report.removed = len(store), len(fresh), len(removed)
+        after = set(store.ids())
+        # By id: a re-read file's unchanged passages are neither added nor removed.
+        report.passages, report.added, report.removed = (
+            len(after),
+            len(after - before),
+            len(before - after),
+        )
         report.seconds = time.perf_counter() - started
-        write_manifest(stage, _manifest(store, embedder, settings, indexes, report))
+        new_manifest = _manifest(store, embedder, settings, indexes, report)
+        changed = report.added or report.removed or manifest is None
+        if not changed and manifest is not None and list(indexes) == manifest.indexes:
+            # A no-op run keeps the timings of the build that made this index.
+            new_manifest.build = manifest.build
+        write_manifest(stage, new_manifest)
         store.close()
     return report
 

@@ -12,7 +12,7 @@ import yaml
 import pipelines.steps  # noqa: F401  (registers the built-in step types)
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step, check_references, step_from_config
-from rag.errors import ConfigError
+from rag.errors import ConfigError, InputError
 from rag.query import Query
 from rag.types import Answer
 
@@ -119,6 +119,8 @@ class Pipeline:
 
         `query_vector` is the question's embedding when the caller computed it (in a batch).
         """
+        if not question.strip():
+            raise InputError("the question is empty")
         self.check(res, answer=answer)
         query = Query(
             question,

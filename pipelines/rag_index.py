@@ -14,6 +14,7 @@ from pipelines.pipeline import Pipeline
 from pipelines.resolve import resolve_pipeline
 from pipelines.state import Resources
 from rag.closing import Closing
+from rag.errors import InputError
 from rag.settings import Settings, load_settings
 from rag.types import Answer, Hit, Passage
 
@@ -64,6 +65,8 @@ class RagIndex(Closing):
         self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense"
     ) -> list[Hit]:
         """Return the top-k hits of a pipeline, run retrieval-only."""
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
         return self.pipeline(pipeline).run(query, self.resources, answer=False).hits[:k]
 
     def passage(self, passage_id: str) -> Passage | None:

@@ -48,6 +48,16 @@ class ChunkSettings(_Section):
     chunk_size: int = Field(512, ge=16, description="Tokens per passage (tiktoken cl100k).")
     chunk_overlap: int = Field(64, ge=0)
 
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkSettings:
+        """An overlap as long as a passage would never advance."""
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_size ({self.chunk_size})"
+            )
+        return self
+
 
 class LLMSettings(_Section):
     """The generative model, if any; provider 'none' selects the offline operators."""

@@ -54,3 +54,17 @@ def test_opening_loads_no_model_until_a_query_needs_one(tmp_path: Path, settings
         idx.warm_up()
         assert embedder.loaded  # type: ignore[attr-defined]
         assert idx.search("coral reef Queensland", k=1, pipeline="dense")
+
+
+def test_blank_questions_and_k_below_one_are_errors(tmp_path: Path, settings: Settings) -> None:
+    import pytest
+
+    from rag.errors import InputError
+
+    with rag.build([SAMPLE], out=tmp_path / "idx", settings=settings) as idx:
+        for question in ("", "   \n"):
+            with pytest.raises(InputError, match="question is empty"):
+                idx.ask(question)
+        for k in (0, -1):
+            with pytest.raises(InputError, match="k must be at least 1"):
+                idx.search("coral reef", k=k, pipeline="bm25")

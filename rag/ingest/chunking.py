@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 
 from llama_index.core.node_parser import SentenceSplitter
 
-from rag.errors import ConfigError
 from rag.settings import ChunkSettings
 from rag.types import Document, Passage
 
@@ -16,11 +15,6 @@ logger = logging.getLogger(__name__)
 
 def make_splitter(settings: ChunkSettings) -> SentenceSplitter:
     """A SentenceSplitter for the settings (tiktoken cl100k tokens, the llama-index default)."""
-    if settings.chunk_overlap >= settings.chunk_size:
-        raise ConfigError(
-            f"chunking.chunk_overlap ({settings.chunk_overlap}) must be smaller than "
-            f"chunking.chunk_size ({settings.chunk_size})"
-        )
     return SentenceSplitter(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
 
 

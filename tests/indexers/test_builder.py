@@ -234,3 +234,48 @@ def test_ensure_built_builds_once(docs: Path, tmp_path: Path, settings: Settings
     out = tmp_path / "idx"
     assert builder_module.ensure_built([docs], out, settings) is not None
     assert builder_module.ensure_built([docs], out, settings) is None
+
+
+def test_counts_are_by_passage_id_and_a_no_op_keeps_the_build_timings(
+    tmp_path: Path, settings: Settings
+) -> None:
+    corpus = tmp_path / "docs" / "corpus.json"
+    corpus.parent.mkdir()
+    records = [{"title": "A", "text": "Alpha stays the same."}, {"title": "B", "text": "Beta v1."}]
+    corpus.write_text(json.dumps(records))
+    out = tmp_path / "idx"
+    first = build_index([corpus.parent], out, settings)
+    assert (first.added, first.removed, first.passages) == (2, 0, 2)
+    timings = json.loads((out / "manifest.json").read_text())["build"]
+    assert timings["stage_seconds"]
+    noop = build_index([corpus.parent], out, settings)
+    assert (noop.added, noop.removed) == (0, 0)
+    assert json.loads((out / "manifest.json").read_text())["build"] == timings
+    records[1]["text"] = "Beta v2."
+    corpus.write_text(json.dumps(records))
+    update = build_index([corpus.parent], out, settings)
+    assert (update.added, update.removed, update.passages) == (1, 1, 2)
+
+
+def test_changed_chunking_rechunks_every_file(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
+    out = tmp_path / "idx"
+    first = build_index([docs], out, settings)
+    small = settings.model_copy(
+        update={
+            "chunking": settings.chunking.model_copy(update={"chunk_size": 32, "chunk_overlap": 8})
+        }
+    )
+    again = build_index([docs], out, small)
+    assert again.sources_read == 6 and again.passages > first.passages
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["chunking"] == {"chunk_size": 32, "chunk_overlap": 8}
+
+
+def test_an_overlap_as_long_as_a_passage_is_refused() -> None:
+    from rag.errors import ConfigError
+    from rag.settings import load_settings
+
+    with pytest.raises(ConfigError, match="chunk_overlap \\(64\\) must be smaller"):
+        load_settings(overrides={"chunking": {"chunk_size": 64}})

@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from rag.errors import ConfigError, InputError
+from rag.errors import InputError
 from rag.ingest import chunk_documents, discover_sources, read_source
 from rag.ingest.sources import SourceFile
 from rag.settings import ChunkSettings
@@ -280,9 +281,9 @@ def test_identical_passages_are_returned_once_and_ids_are_deterministic() -> Non
     assert [p.id for p in first] == [p.id for p in chunk_documents(docs, ChunkSettings())]
 
 
-def test_overlap_not_smaller_than_chunk_size_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="chunk_overlap"):
-        chunk_documents([], ChunkSettings(chunk_size=32, chunk_overlap=32))
+def test_overlap_not_smaller_than_chunk_size_is_refused() -> None:
+    with pytest.raises(ValidationError, match="chunk_overlap"):
+        ChunkSettings(chunk_size=32, chunk_overlap=32)
 
 
 def test_read_and_chunk_files_end_to_end(tmp_path: Path) -> None:
