@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from graphs.csr import CSRGraph
 from graphs.knowledge_graph import KnowledgeGraph
 from rag.errors import IndexFormatError
 
@@ -38,6 +39,24 @@ def save_graph(graph: KnowledgeGraph, directory: Path) -> None:
     csr = graph.csr()
     for name, array in zip(CSR_FILES, (csr.indptr, csr.indices, csr.weights), strict=True):
         np.save(directory / name, array)
+
+
+def load_csr(directory: Path, n_nodes: int) -> CSRGraph:
+    """Read back the saved full-graph CSR arrays, checking they fit a graph of `n_nodes`."""
+    try:
+        indptr, indices, weights = (np.load(directory / name) for name in CSR_FILES)
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"{directory}: unreadable CSR arrays ({exc})") from exc
+    problem = None
+    if indptr.shape != (n_nodes + 1,):
+        problem = f"{CSR_FILES[0]} has {indptr.shape[0]} entries for {n_nodes} nodes"
+    elif indices.shape != weights.shape or indices.shape[0] != int(indptr[-1]):
+        problem = f"{CSR_FILES[1]} and {CSR_FILES[2]} do not match {CSR_FILES[0]}"
+    elif indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n_nodes):
+        problem = f"{CSR_FILES[1]} names nodes outside [0, {n_nodes})"
+    if problem:
+        raise IndexFormatError(f"{directory}: {problem}")
+    return CSRGraph(indptr=indptr, indices=indices, weights=weights)
 
 
 def load_graph(directory: Path) -> KnowledgeGraph:

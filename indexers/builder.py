@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -15,6 +16,7 @@ from tqdm.auto import tqdm
 
 from indexers.base import Index
 from indexers.context import BuildContext
+from indexers.index_dir import rebuild_hint
 from indexers.lock import writer_lock
 from indexers.registry import DEFAULT_KINDS, check_settings, index_kind
 from rag.atomic import recover, replace_directory
@@ -46,16 +48,26 @@ class BuildReport:
     seconds: float = 0.0
 
 
-def _previous(out: Path) -> Manifest | None:
-    """The manifest of the index already at `out`, refusing to overwrite anything else."""
+def _previous(out: Path, rebuild: bool = False) -> Manifest | None:
+    """The manifest of the index already at `out` (None to rebuild), refusing anything else."""
     recover(out)
     if not out.exists():
+        return None
+    if rebuild and ((out / MANIFEST).exists() or (out / PassageStore.FILENAME).exists()):
         return None
     if (out / MANIFEST).exists():
         return read_manifest(out)
     if out.is_dir() and not any(out.iterdir()):
         return None
     raise IndexFormatError(f"{out}: exists and is not a memrag index; choose another --out")
+
+
+def recorded_sources(out: Path) -> list[str]:
+    """The source files an index dir was built from (for a rebuild without named paths)."""
+    try:
+        return sorted(read_manifest(out).sources)
+    except IndexFormatError as exc:
+        raise IndexFormatError(f"{exc}; name the files or folders to rebuild from") from None
 
 
 def _open_previous(
@@ -65,15 +77,18 @@ def _open_previous(
     target = stage / PassageStore.FILENAME
     if manifest is None:
         return PassageStore(target), {k: index_kind(k).create(context) for k in kinds}
-    old = PassageStore(out / PassageStore.FILENAME)
-    store = old.copy_to(target)
-    old.close()
-    indexes = {
-        k: index_kind(k).load(out / k, context)
-        if k in manifest.indexes
-        else index_kind(k).create(context)
-        for k in kinds
-    }
+    try:
+        old = PassageStore(out / PassageStore.FILENAME)
+        store = old.copy_to(target)
+        old.close()
+        indexes = {
+            k: index_kind(k).load(out / k, context)
+            if k in manifest.indexes
+            else index_kind(k).create(context)
+            for k in kinds
+        }
+    except IndexFormatError as exc:
+        raise IndexFormatError(f"{exc}; {rebuild_hint(out)}") from exc
     return store, indexes
 
 
@@ -131,6 +146,7 @@ def build_index(
     kinds: Sequence[str] = DEFAULT_KINDS,
     *,
     wait_s: float = 0.0,
+    rebuild: bool = False,
 ) -> BuildReport:
     """Index `paths` into `out`, updating an existing index in place of a full rebuild.
 
@@ -139,11 +155,13 @@ def build_index(
     the end, so a failed or killed build leaves the previous index intact, and the embedding
     cache makes the next run resume where the killed one stopped. One writer at a time: a
     second build of the same `out` waits up to `wait_s` seconds, then fails with IndexBusyError.
+    `rebuild` ignores what `out` holds (a damaged index) and builds it anew, swapped in the same
+    way; the embedding cache makes that cheap.
     """
     started, out = time.perf_counter(), Path(out)
     sources = _checked_sources(paths, settings, kinds)
     with writer_lock(out, wait_s):
-        return _build_locked(paths, sources, out, settings, kinds, started)
+        return _build_locked(paths, sources, out, settings, kinds, started, rebuild)
 
 
 def ensure_built(
@@ -177,9 +195,14 @@ def _build_locked(
     settings: Settings,
     kinds: Sequence[str],
     started: float,
+    rebuild: bool = False,
 ) -> BuildReport:
     """build_index's work, with the writer lock held."""
-    manifest = _previous(out)
+    if rebuild and (out / MANIFEST).exists():
+        # A rebuild keeps the kinds the damaged index had, when its manifest says.
+        with contextlib.suppress(IndexFormatError):
+            kinds = list(dict.fromkeys([*read_manifest(out).indexes, *kinds]))
+    manifest = _previous(out, rebuild)
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     if manifest is not None:
         manifest.check_embedder(embedder.name, embedder.dim, out)

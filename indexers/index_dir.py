@@ -1,11 +1,15 @@
-"""Opening an index dir for queries: manifest, passage store and every index it lists.
+"""Opening an index dir for queries: manifest, passage store and, on first use, each index.
 
 Opening never writes: nothing in the dir is renamed or deleted, the passage store is opened
-read-only, and while a build swaps in a new version the previous complete one is read.
+read-only, and while a build swaps in a new version the previous complete one is read. Each
+index kind loads when a query first needs it, and checks itself against the manifest, so a
+damaged kind fails only the pipelines that use it, with a message that says how to rebuild.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +27,43 @@ from rag.settings import Settings
 from rag.store import PassageStore
 
 
+def rebuild_hint(path: Path) -> str:
+    """What to run when an index dir is damaged."""
+    return f"rebuild it with `rag index --rebuild --out {path}` (cached embeddings are reused)"
+
+
+class LazyIndexes(Mapping[str, Index]):
+    """The kinds a manifest lists, each loaded (and checked) on first access."""
+
+    def __init__(self, kinds: list[str], load: Callable[[str], Index]) -> None:
+        """`load(kind)` opens one kind."""
+        self._kinds = kinds
+        self._load = load
+        self._loaded: dict[str, Index] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> Index:
+        """The index of `kind`, loading it on first use."""
+        if kind not in self._kinds:
+            raise KeyError(kind)
+        with self._lock:
+            if kind not in self._loaded:
+                self._loaded[kind] = self._load(kind)
+            return self._loaded[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        """Whether the dir holds `kind` (without loading it)."""
+        return kind in self._kinds
+
+    def __iter__(self) -> Iterator[str]:
+        """The kinds the manifest lists."""
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        """How many kinds the dir holds."""
+        return len(self._kinds)
+
+
 @dataclass
 class IndexDir(Closing):
     """A loaded index dir: what the manifest says, the passages, and the indexes."""
@@ -30,7 +71,7 @@ class IndexDir(Closing):
     path: Path
     manifest: Manifest
     store: PassageStore
-    indexes: dict[str, Index]
+    indexes: LazyIndexes
     context: BuildContext
 
     @property
@@ -47,8 +88,33 @@ class IndexDir(Closing):
             close()
 
 
+def _kind_loader(
+    path: Path, where: Path, manifest: Manifest, context: BuildContext
+) -> Callable[[str], Index]:
+    """Open one kind from the dir and check it holds the passages the manifest counts."""
+    expected = manifest.counts.get("passages")
+
+    def load(kind: str) -> Index:
+        try:
+            cls = index_kind(kind)
+        except ConfigError:
+            raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest") from None
+        try:
+            index = cls.load(where / kind, context)
+        except IndexFormatError as exc:
+            raise IndexFormatError(f"{exc}; {rebuild_hint(path)}") from exc
+        if expected is not None and len(index) != expected:
+            raise IndexFormatError(
+                f"{where / kind}: holds {len(index)} passages, the manifest {expected}; "
+                f"{rebuild_hint(path)}"
+            )
+        return index
+
+    return load
+
+
 def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
-    """Load an index dir read-only, checking its format and that the embedder matches."""
+    """Open an index dir read-only, checking its format and that the embedder matches."""
     check_settings(settings)
     path = Path(path)
     where = readable_path(path)
@@ -64,17 +130,17 @@ def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
     embedder = LazyEmbedder(
         lambda: make_embedder(settings.embedder, settings.cache_dir), recorded.name, recorded.dim
     )
-    store = PassageStore(where / PassageStore.FILENAME, read_only=True)
-    context = BuildContext(embedder, settings)
-    indexes: dict[str, Index] = {}
     try:
-        for kind in manifest.indexes:
-            try:
-                cls = index_kind(kind)
-            except ConfigError:
-                raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest") from None
-            indexes[kind] = cls.load(where / kind, context)
-    except BaseException:
+        store = PassageStore(where / PassageStore.FILENAME, read_only=True)
+    except IndexFormatError as exc:
+        raise IndexFormatError(f"{exc}; {rebuild_hint(path)}") from exc
+    expected, held = manifest.counts.get("passages"), len(store)
+    if expected is not None and held != expected:
         store.close()
-        raise
+        raise IndexFormatError(
+            f"{where / PassageStore.FILENAME}: holds {held} passages, the manifest "
+            f"{expected}; {rebuild_hint(path)}"
+        )
+    context = BuildContext(embedder, settings)
+    indexes = LazyIndexes(list(manifest.indexes), _kind_loader(path, where, manifest, context))
     return IndexDir(path, manifest, store, indexes, context)

@@ -232,6 +232,8 @@ class VectorIndex(Index[DenseSearch]):
             index = faiss.read_index(str(faiss_file)) if faiss_file.exists() else None
         except (OSError, ValueError, RuntimeError) as exc:
             raise IndexFormatError(f"{directory}: unreadable vector index ({exc})") from exc
+        if index is None and pids:
+            raise IndexFormatError(f"{directory}: index.faiss is missing ({len(pids)} passage ids)")
         dim = config.pop("dim")
         if dim != embedder.dim:
             raise IndexFormatError(f"{directory}: vectors have dim {dim}, embedder {embedder.dim}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ class Resources:
     """
 
     store: PassageStore
-    indexes: dict[str, Index]
+    indexes: Mapping[str, Index]
     context: BuildContext
 
     @property

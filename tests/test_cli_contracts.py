@@ -128,3 +128,53 @@ def test_two_index_processes_on_one_dir_both_finish(tmp_path: Path, env: dict[st
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["passages"] >= 1
     assert not (tmp_path / ".idx.staging").exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("dense/index.faiss", "index.faiss is missing"),
+        ("graph/csr_indptr.npy", "unreadable CSR arrays"),
+    ],
+)
+def test_a_damaged_kind_is_an_error_that_says_how_to_rebuild(
+    tmp_path: Path, env: dict[str, str], damage: str, message: str
+) -> None:
+    out = tmp_path / "idx"
+    args = ["index", str(SAMPLE), "--out", str(out), "--kinds", "dense,bm25,graph"]
+    assert runner.invoke(app, [*args, "--extractor", "offline"], env=env).exit_code == 0
+    (out / damage).unlink()
+    kind = damage.split("/")[0]
+    pipeline = "dense" if kind == "dense" else "hipporag2"
+    broken = runner.invoke(app, ["query", str(out), "Who created Python?", "-p", pipeline], env=env)
+    assert broken.exit_code == 1 and message in broken.output
+    assert "rag index --rebuild --out" in broken.output and "Traceback" not in broken.output
+    # Only the pipelines that need the damaged kind fail: kinds load lazily.
+    bm25 = runner.invoke(app, ["query", str(out), "Who created Python?", "-p", "bm25"], env=env)
+    assert bm25.exit_code == 0, bm25.output
+    update = runner.invoke(app, ["index", str(SAMPLE), "--out", str(out)], env=env)
+    assert update.exit_code == 1 and "--rebuild" in update.output
+    rebuilt = runner.invoke(app, ["index", "--rebuild", "--out", str(out), "--json"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads((out / "manifest.json").read_text())["indexes"] == ["dense", "bm25", "graph"]
+    fixed = runner.invoke(app, ["query", str(out), "Who created Python?", "-p", pipeline], env=env)
+    assert fixed.exit_code == 0, fixed.output
+
+
+def test_a_store_that_disagrees_with_the_manifest_is_reported(
+    built: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["counts"]["passages"] += 1
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["query", str(copy), "Who created Python?"], env=env)
+    assert result.exit_code == 1 and "the manifest" in result.output
+
+
+def test_a_blank_question_is_a_one_line_error(built: Path, env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["query", str(built), "  "], env=env)
+    assert result.exit_code == 1 and "question is empty" in result.output

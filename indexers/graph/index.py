@@ -15,7 +15,7 @@ from scipy import sparse
 
 from graphs.knowledge_graph import KnowledgeGraph
 from graphs.ppr import PersonalizedPageRank
-from graphs.storage import load_graph, save_graph
+from graphs.storage import load_csr, load_graph, save_graph
 from graphs.synonymy import synonymy_edges
 from indexers.base import Index, KindConfig, SearchResult
 from indexers.context import BuildContext
@@ -219,9 +219,9 @@ class GraphIndex(Index[GraphSearch]):
         """The PageRank operator of one graph variant."""
 
         def build() -> PersonalizedPageRank:
-            return PersonalizedPageRank(
-                self.graph.csr(synonymy=synonymy, passage_nodes=passage_nodes)
-            )
+            saved = self._derived.get("saved_csr") if synonymy and passage_nodes else None
+            csr = saved or self.graph.csr(synonymy=synonymy, passage_nodes=passage_nodes)
+            return PersonalizedPageRank(csr)
 
         op: PersonalizedPageRank = self._cached(("operator", synonymy, passage_nodes), build)
         return op
@@ -296,6 +296,9 @@ class GraphIndex(Index[GraphSearch]):
             context=context,
         )
         self.graph = load_graph(directory)
+        n_nodes = self.graph.n_entities + self.graph.n_passages
+        # The full graph as saved, read back and used for the default PageRank operator.
+        self._derived["saved_csr"] = load_csr(directory, n_nodes)
         self.entity_vectors, self.fact_vectors, self.passage_vectors = vectors
         self.extractions = {e.passage_id: e for e in extractions}
         sizes = (self.graph.n_entities, len(self.graph.facts), self.graph.n_passages)

@@ -9,15 +9,20 @@ import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
+from rag.errors import InputError
 
 
 @app.command("index")
 @reports_errors
 def index_command(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders (.txt .md .pdf .html .json .jsonl).")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Index dir to create or update.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders (.txt .md .pdf .html .json .jsonl); with --rebuild, "
+            "default the files the index was built from."
+        ),
+    ] = None,
     chunk_size: Annotated[
         int | None, typer.Option(help="Tokens per passage [default 512].")
     ] = None,
@@ -41,6 +46,14 @@ def index_command(
     graph: Annotated[
         bool, typer.Option("--graph", help="Shorthand: add the knowledge-graph index (HippoRAG).")
     ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Build OUT anew, ignoring what it holds (say, a damaged index); cached "
+            "embeddings are reused and the old index stays until the new one is swapped in.",
+        ),
+    ] = False,
     wait: Annotated[
         float,
         typer.Option(
@@ -62,7 +75,7 @@ def index_command(
     passages of deleted files; a killed run leaves the previous index intact and resumes.
     With --kinds …,graph (or --graph), passages are also read into triples and linked in a
     knowledge graph. One build at a time per OUT; queries meanwhile see the previous index."""
-    from indexers.builder import build_index
+    from indexers.builder import build_index, recorded_sources
     from indexers.registry import DEFAULT_KINDS, parse_kinds
 
     settings = settings_with(
@@ -76,7 +89,11 @@ def index_command(
     wanted = parse_kinds(kinds) if kinds else list(DEFAULT_KINDS)
     if graph and "graph" not in wanted:
         wanted.append("graph")
-    report = build_index(paths, out, settings, kinds=wanted, wait_s=wait)
+    if not paths:
+        if not rebuild:
+            raise InputError("name the files or folders to index (or pass --rebuild)")
+        paths = [Path(p) for p in recorded_sources(out)]
+    report = build_index(paths, out, settings, kinds=wanted, wait_s=wait, rebuild=rebuild)
     summary = {
         "out": str(report.out),
         "passages": report.passages,
