@@ -103,6 +103,8 @@ def _read_changed(
     current = {s.path: s for s in sources}
     removed: set[str] = set()
     for path, sha in store.sources().items():
+        if path in report.skipped:
+            continue  # present but unreadable now: its passages stay until it is gone
         if rechunk or path not in current or current[path].sha256 != sha:
             removed.update(store.remove_source(path))
     fresh: list[Passage] = []
@@ -131,12 +133,13 @@ def _read_changed(
 
 def _checked_sources(
     paths: Sequence[str | Path], settings: Settings, kinds: Sequence[str]
-) -> list[SourceFile]:
-    """The input files, once settings and kinds are known to be valid (before any lock)."""
+) -> tuple[list[SourceFile], dict[str, str]]:
+    """The input files and the unreadable ones, once settings and kinds are known valid."""
     check_settings(settings)
     for kind in kinds:
         index_kind(kind)
-    return discover_sources(paths)
+    skipped: dict[str, str] = {}
+    return discover_sources(paths, skipped), skipped
 
 
 def build_index(
@@ -159,9 +162,9 @@ def build_index(
     way; the embedding cache makes that cheap.
     """
     started, out = time.perf_counter(), Path(out)
-    sources = _checked_sources(paths, settings, kinds)
+    sources, skipped = _checked_sources(paths, settings, kinds)
     with writer_lock(out, wait_s):
-        return _build_locked(paths, sources, out, settings, kinds, started, rebuild)
+        return _build_locked(paths, sources, skipped, out, settings, kinds, started, rebuild)
 
 
 def ensure_built(
@@ -180,17 +183,19 @@ def ensure_built(
     out = Path(out)
     if (out / MANIFEST).exists():
         return None
-    sources = _checked_sources(paths, settings, kinds)
+    sources, skipped = _checked_sources(paths, settings, kinds)
     with writer_lock(out, wait_s):
         if (out / MANIFEST).exists():
             return None
         logger.info("building the missing index %s", out)
-        return _build_locked(paths, sources, out, settings, kinds, time.perf_counter())
+        started = time.perf_counter()
+        return _build_locked(paths, sources, skipped, out, settings, kinds, started)
 
 
 def _build_locked(
     paths: Sequence[str | Path],
     sources: list[SourceFile],
+    skipped: dict[str, str],
     out: Path,
     settings: Settings,
     kinds: Sequence[str],
@@ -208,7 +213,7 @@ def _build_locked(
         manifest.check_embedder(embedder.name, embedder.dim, out)
         # An update keeps every index kind the dir already has, plus any newly asked for.
         kinds = list(dict.fromkeys([*manifest.indexes, *kinds]))
-    report = BuildReport(out=out)
+    report = BuildReport(out=out, skipped=dict(skipped))
     with BuildContext(embedder, settings) as context, replace_directory(out) as stage:
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
         before = set(store.ids())

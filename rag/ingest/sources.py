@@ -57,25 +57,42 @@ def _hash_file(path: Path) -> SourceFile:
     return SourceFile(path=str(path), sha256=digest.hexdigest(), size=size)
 
 
-def _walk(folder: Path) -> list[Path]:
+def _skip(skipped: dict[str, str], path: Path | str, reason: str) -> None:
+    """Record an input that cannot be used, with a warning naming it (one policy for all)."""
+    logger.warning("skipped %s: %s", path, reason)
+    skipped[str(path)] = reason
+
+
+def _walk(folder: Path, skipped: dict[str, str]) -> list[Path]:
     """Supported files under a folder, recursively, skipping hidden files and folders."""
     found: list[Path] = []
-    for root, dirnames, filenames in os.walk(folder):
+
+    def unreadable(exc: OSError) -> None:
+        _skip(skipped, exc.filename or folder, f"cannot read folder: {exc.strerror or exc}")
+
+    for root, dirnames, filenames in os.walk(folder, onerror=unreadable):
         # Pruning in place stops os.walk from descending into .git, .venv and the like.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(root) / name
-            if (
-                not name.startswith(".")
-                and path.suffix.lower() in SUPPORTED_SUFFIXES
-                and path.is_file()
-            ):
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if path.is_file():
                 found.append(path)
+            elif path.is_symlink() and not path.exists():
+                _skip(skipped, path, f"dangling link to {os.readlink(path)}")
     return found
 
 
-def discover_sources(paths: Sequence[str | Path]) -> list[SourceFile]:
-    """Expand files and folders into the sorted, de-duplicated supported files they hold."""
+def discover_sources(
+    paths: Sequence[str | Path], skipped: dict[str, str] | None = None
+) -> list[SourceFile]:
+    """Expand files and folders into the sorted, de-duplicated supported files they hold.
+
+    Files and folders that cannot be read are skipped with a warning and recorded in `skipped`
+    (path -> reason); a named path that does not exist, or holds nothing to read, is an error.
+    """
+    skipped = {} if skipped is None else skipped
     if isinstance(paths, (str, Path)):
         # A bare string is a Sequence too; iterating it would yield one-character paths.
         paths = [paths]
@@ -85,7 +102,7 @@ def discover_sources(paths: Sequence[str | Path]) -> list[SourceFile]:
         if not path.exists():
             raise InputError(f"{given}: no such file or folder")
         if path.is_dir():
-            found = _walk(path)
+            found = _walk(path, skipped)
             if not found:
                 raise InputError(
                     f"{given}: no supported files in folder (supported: {supported_list()})"
@@ -98,6 +115,11 @@ def discover_sources(paths: Sequence[str | Path]) -> list[SourceFile]:
             raise InputError(
                 f"{given}: unsupported file type {kind} (supported: {supported_list()})"
             )
-    sources = [_hash_file(path) for path in sorted(files)]
+    sources = []
+    for path in sorted(files):
+        try:
+            sources.append(_hash_file(path))
+        except InputError as exc:
+            _skip(skipped, path, str(exc).removeprefix(f"{path}: "))
     logger.debug("discovered %d source files in %d paths", len(sources), len(paths))
     return sources

@@ -279,3 +279,39 @@ def test_an_overlap_as_long_as_a_passage_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="chunk_overlap \\(64\\) must be smaller"):
         load_settings(overrides={"chunking": {"chunk_size": 64}})
+
+
+def test_unreadable_files_folders_and_dangling_links_are_skipped_and_listed(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    docs = tmp_path / "docs"
+    (docs / "locked").mkdir(parents=True)
+    (docs / "good.txt").write_text("The good file is read.")
+    (docs / "bad.txt").write_text("This file cannot be opened.")
+    (docs / "locked" / "inner.txt").write_text("Behind a folder that cannot be listed.")
+    (docs / "link.md").symlink_to(tmp_path / "gone.md")
+    # As root nothing is unreadable, so the OS refusals are simulated where they happen.
+    real_open, real_scandir = Path.open, os.scandir
+
+    def refusing_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "bad.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def refusing_scandir(path: object = "."):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "scandir", refusing_scandir)
+    report = build_index([docs], tmp_path / "idx", settings)
+    assert report.passages == 1
+    reasons = {Path(p).name: r for p, r in report.skipped.items()}
+    assert reasons["bad.txt"].startswith("cannot read: Permission denied")
+    assert reasons["locked"].startswith("cannot read folder: Permission denied")
+    assert reasons["link.md"].startswith("dangling link to")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert len(manifest["build"]["skipped"]) == 3
