@@ -13,9 +13,12 @@ from rag.embed.base import Embedder
 
 logger = logging.getLogger(__name__)
 
-#: Texts embedded between two commits: large enough for good length-sorted batches,
-#: small enough that a kill loses only a few seconds of work.
+#: At most this many texts, or this many seconds of embedding, between two commits: a kill
+#: loses a few seconds of work, whatever the CPU's speed.
 DEFAULT_CHUNK = 512
+DEFAULT_COMMIT_S = 5.0
+#: Texts per model call; all missing texts are sorted by length first, so calls stay uniform.
+_STEP = 64
 
 
 def text_key(cache_key: str, text: str) -> str:
@@ -27,13 +30,22 @@ def text_key(cache_key: str, text: str) -> str:
 class CachedEmbedder(Embedder):
     """Wraps an embedder; only texts absent from the disk cache reach it."""
 
-    def __init__(self, inner: Embedder, directory: Path, *, chunk_size: int = DEFAULT_CHUNK):
-        """Open (or create) the cache in `directory`; chunk_size texts are committed at a time."""
+    def __init__(
+        self,
+        inner: Embedder,
+        directory: Path,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        commit_s: float = DEFAULT_COMMIT_S,
+    ) -> None:
+        """Open (or create) the cache in `directory`; vectors are committed every `chunk_size`
+        texts or `commit_s` seconds, whichever comes first."""
         import diskcache
 
         self.inner = inner
         self.name = inner.name
         self.chunk_size = chunk_size
+        self.commit_s = commit_s
         directory.mkdir(parents=True, exist_ok=True)
         # No eviction: silently dropping vectors of a million-passage build would defeat
         # the point of resuming; delete the folder to reclaim the space.
@@ -86,20 +98,32 @@ class CachedEmbedder(Embedder):
     def _embed_missing(
         self, missing: dict[str, str], found: dict[str, np.ndarray], show_progress: bool
     ) -> None:
-        """Embed chunk by chunk, committing each chunk's vectors before the next starts."""
+        """Embed in length-sorted steps, committing by count or time, whichever comes first."""
+        import time
+
         from tqdm.auto import tqdm
 
-        items = list(missing.items())
+        # Longest first, so each model call holds texts of similar length (little padding).
+        items = sorted(missing.items(), key=lambda kv: -len(kv[1]))
+        pending: list[tuple[str, np.ndarray]] = []
+        last_commit, size = time.monotonic(), min(_STEP, self.chunk_size)
         with tqdm(total=len(items), desc="embed", unit="text", disable=not show_progress) as bar:
-            for start in range(0, len(items), self.chunk_size):
-                chunk = items[start : start + self.chunk_size]
-                vectors = self.inner.embed([text for _, text in chunk])
-                with self._cache.transact():
-                    for (key, _), vector in zip(chunk, vectors, strict=True):
-                        self._cache.set(key, np.asarray(vector, dtype=np.float32).tobytes())
-                for (key, _), vector in zip(chunk, vectors, strict=True):
-                    found[key] = vector
-                bar.update(len(chunk))
+            for start in range(0, len(items), size):
+                step = items[start : start + size]
+                vectors = self.inner.embed([text for _, text in step])
+                pending.extend(zip([key for key, _ in step], vectors, strict=True))
+                bar.update(len(step))
+                due = time.monotonic() - last_commit >= self.commit_s
+                if len(pending) >= self.chunk_size or due or start + size >= len(items):
+                    self._commit(pending, found)
+                    pending, last_commit = [], time.monotonic()
+
+    def _commit(self, pending: list[tuple[str, np.ndarray]], found: dict[str, np.ndarray]) -> None:
+        """Write vectors to the cache in one transaction and make them available."""
+        with self._cache.transact():
+            for key, vector in pending:
+                self._cache.set(key, np.asarray(vector, dtype=np.float32).tobytes())
+        found.update(pending)
 
     def close(self) -> None:
         """Close the cache's database connection."""

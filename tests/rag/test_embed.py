@@ -261,3 +261,15 @@ def test_openai_endpoint_errors_are_clear(endpoint: str) -> None:
     wrong_path = OpenAIEndpointEmbedder("openai:tiny", base_url=endpoint + "/v2", max_retries=0)
     with pytest.raises(EmbeddingEndpointError, match=r"/v2/embeddings: HTTP 404"):
         wrong_path.embed(["x"])
+
+
+def test_cache_commits_by_time_too(tmp_path: Path) -> None:
+    """With a commit due every step, a kill keeps every step embedded before it."""
+    texts = [f"passage {i:03d}" for i in range(200)]
+    with pytest.raises(KeyboardInterrupt):
+        CachedEmbedder(
+            CountingEmbedder(fail_after=128), tmp_path, chunk_size=10_000, commit_s=0.0
+        ).embed(texts)
+    resumed = CountingEmbedder()
+    CachedEmbedder(resumed, tmp_path, chunk_size=10_000).embed(texts)
+    assert resumed.seen == texts[128:]
