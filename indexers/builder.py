@@ -92,19 +92,37 @@ def _open_previous(
     return store, indexes
 
 
+def resolved_roots(paths: Sequence[str | Path]) -> list[Path]:
+    """The absolute form of the files and folders a run names."""
+    return [Path(p).expanduser().resolve() for p in paths]
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    """Whether a source file lies in (or is) one of the roots."""
+    file = Path(path)
+    return any(file == root or root in file.parents for root in roots)
+
+
 def _read_changed(
     sources: list[SourceFile],
+    roots: list[Path],
     store: PassageStore,
     settings: Settings,
     report: BuildReport,
     rechunk: bool = False,
 ) -> tuple[list[Passage], set[str]]:
-    """Drop vanished or changed sources, read and chunk new or changed ones (all, to rechunk)."""
+    """Drop vanished or changed sources, read and chunk new or changed ones (all, to rechunk).
+
+    A source is vanished only when it lies under a root this run names: indexing another
+    folder into an index adds to it.
+    """
     current = {s.path: s for s in sources}
     removed: set[str] = set()
     for path, sha in store.sources().items():
         if path in report.skipped:
             continue  # present but unreadable now: its passages stay until it is gone
+        if path not in current and not rechunk and not _under(path, roots):
+            continue  # another root's file: this run does not speak for it
         if rechunk or path not in current or current[path].sha256 != sha:
             removed.update(store.remove_source(path))
     fresh: list[Passage] = []
@@ -192,6 +210,28 @@ def ensure_built(
         return _build_locked(paths, sources, skipped, out, settings, kinds, started)
 
 
+def _run_scope(
+    out: Path,
+    manifest: Manifest | None,
+    paths: Sequence[str | Path],
+    sources: list[SourceFile],
+    report: BuildReport,
+    rechunk: bool,
+) -> tuple[list[SourceFile], list[Path]]:
+    """The files and roots this run reads: the named ones, plus every earlier root to rechunk."""
+    roots = resolved_roots(paths)
+    if not rechunk or manifest is None:
+        return sources, roots
+    logger.info("%s: chunking changed since %s; every file is read again", out, manifest.chunking)
+    earlier = [Path(r) for r in manifest.roots if Path(r) not in roots and Path(r).exists()]
+    if earlier:
+        sources = sorted(
+            {s.path: s for s in [*sources, *discover_sources(earlier, report.skipped)]}.values(),
+            key=lambda s: s.path,
+        )
+    return sources, roots + earlier
+
+
 def _build_locked(
     paths: Sequence[str | Path],
     sources: list[SourceFile],
@@ -218,14 +258,8 @@ def _build_locked(
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
         before = set(store.ids())
         rechunk = manifest is not None and manifest.chunking != settings.chunking.model_dump()
-        if rechunk and manifest is not None:
-            logger.info(
-                "%s: chunking changed (%s -> %s); every file is read and chunked again",
-                out,
-                manifest.chunking,
-                settings.chunking.model_dump(),
-            )
-        fresh, removed = _read_changed(sources, store, settings, report, rechunk)
+        sources, roots = _run_scope(out, manifest, paths, sources, report, rechunk)
+        fresh, removed = _read_changed(sources, roots, store, settings, report, rechunk)
         if len(store) == 0:
             store.close()
             raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
@@ -242,6 +276,8 @@ def _build_locked(
         )
         report.seconds = time.perf_counter() - started
         new_manifest = _manifest(store, embedder, settings, indexes, report)
+        known = manifest.roots if manifest is not None else []
+        new_manifest.roots = sorted({*known, *map(str, roots)})
         changed = report.added or report.removed or manifest is None
         if not changed and manifest is not None and list(indexes) == manifest.indexes:
             # A no-op run keeps the timings of the build that made this index.

@@ -37,6 +37,11 @@ class Manifest(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     build: dict[str, Any] = Field(default_factory=dict, description="Timings of the last build.")
     sources: dict[str, str] = Field(default_factory=dict, description="Source path -> SHA-256.")
+    roots: list[str] = Field(
+        default_factory=list,
+        description="Files and folders indexed into this dir, over all builds; a run deletes "
+        "only passages of files gone from the roots it names.",
+    )
 
     def check_embedder(self, name: str, dim: int, where: Path) -> None:
         """Raise when the index was built with a different embedder than `name`/`dim`."""

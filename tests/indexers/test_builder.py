@@ -315,3 +315,31 @@ def test_unreadable_files_folders_and_dangling_links_are_skipped_and_listed(
     assert reasons["link.md"].startswith("dangling link to")
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert len(manifest["build"]["skipped"]) == 3
+
+
+def test_a_second_folder_adds_to_an_index_and_deletions_stay_in_their_folder(
+    tmp_path: Path, settings: Settings
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one.txt").write_text("Alpha one lives in folder A.")
+    (a / "two.txt").write_text("Alpha two lives in folder A as well.")
+    (b / "three.txt").write_text("Beta three lives in folder B.")
+    out = tmp_path / "idx"
+    build_index([a], out, settings)
+    second = build_index([b], out, settings)
+    assert (second.added, second.removed, second.passages) == (1, 0, 3)
+    (a / "two.txt").unlink()
+    update = build_index([a], out, settings)
+    assert (update.added, update.removed, update.passages) == (0, 1, 2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {Path(p).name for p in manifest["sources"]} == {"one.txt", "three.txt"}
+    assert manifest["roots"] == sorted([str(a.resolve()), str(b.resolve())])
+    small = settings.model_copy(
+        update={
+            "chunking": settings.chunking.model_copy(update={"chunk_size": 64, "chunk_overlap": 8})
+        }
+    )
+    rechunked = build_index([a], out, small)  # a new chunking re-reads every root, B too
+    assert rechunked.passages == 2 and rechunked.sources_read == 2
