@@ -5,16 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from indexers.base import Index
+from indexers.build_inputs import BuildReport, read_changed, run_scope
 from indexers.context import BuildContext
 from indexers.index_dir import rebuild_hint
 from indexers.lock import writer_lock
@@ -23,7 +21,7 @@ from rag.atomic import recover, replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, InputError
-from rag.ingest import SourceFile, chunk_documents, discover_sources, read_source
+from rag.ingest import SourceFile, discover_sources
 from rag.manifest import MANIFEST, EmbedderInfo, Manifest, read_manifest, write_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -31,21 +29,6 @@ from rag.types import Passage
 from rag.version import memrag_version
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class BuildReport:
-    """What a build did: counts, skipped files and seconds per stage."""
-
-    out: Path
-    passages: int = 0
-    added: int = 0
-    removed: int = 0
-    sources_read: int = 0
-    sources_unchanged: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)
-    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    seconds: float = 0.0
 
 
 def _previous(out: Path, rebuild: bool = False) -> Manifest | None:
@@ -90,63 +73,6 @@ def _open_previous(
     except IndexFormatError as exc:
         raise IndexFormatError(f"{exc}; {rebuild_hint(out)}") from exc
     return store, indexes
-
-
-def resolved_roots(paths: Sequence[str | Path]) -> list[Path]:
-    """The absolute form of the files and folders a run names."""
-    return [Path(p).expanduser().resolve() for p in paths]
-
-
-def _under(path: str, roots: list[Path]) -> bool:
-    """Whether a source file lies in (or is) one of the roots."""
-    file = Path(path)
-    return any(file == root or root in file.parents for root in roots)
-
-
-def _read_changed(
-    sources: list[SourceFile],
-    roots: list[Path],
-    store: PassageStore,
-    settings: Settings,
-    report: BuildReport,
-    rechunk: bool = False,
-) -> tuple[list[Passage], set[str]]:
-    """Drop vanished or changed sources, read and chunk new or changed ones (all, to rechunk).
-
-    A source is vanished only when it lies under a root this run names: indexing another
-    folder into an index adds to it.
-    """
-    current = {s.path: s for s in sources}
-    removed: set[str] = set()
-    for path, sha in store.sources().items():
-        if path in report.skipped:
-            continue  # present but unreadable now: its passages stay until it is gone
-        if path not in current and not rechunk and not _under(path, roots):
-            continue  # another root's file: this run does not speak for it
-        if rechunk or path not in current or current[path].sha256 != sha:
-            removed.update(store.remove_source(path))
-    fresh: list[Passage] = []
-    known = store.sources()
-    to_read = [s for s in sources if known.get(s.path) != s.sha256]
-    report.sources_unchanged = len(sources) - len(to_read)
-    for src in tqdm(
-        to_read, desc="read", unit="file", disable=not settings.show_progress or not to_read
-    ):
-        start = time.perf_counter()
-        try:
-            docs = read_source(src)
-        except InputError as exc:
-            logger.warning("skipped %s", exc)
-            report.skipped[src.path] = str(exc)
-            continue
-        report.stage_seconds["read"] += time.perf_counter() - start
-        start = time.perf_counter()
-        passages = chunk_documents(docs, settings.chunking)
-        report.stage_seconds["chunk"] += time.perf_counter() - start
-        new_ids = set(store.put_source(src.path, src.sha256, passages))
-        fresh.extend(p for p in passages if p.id in new_ids)
-        report.sources_read += 1
-    return fresh, removed - {p.id for p in fresh}
 
 
 def _checked_sources(
@@ -210,28 +136,6 @@ def ensure_built(
         return _build_locked(paths, sources, skipped, out, settings, kinds, started)
 
 
-def _run_scope(
-    out: Path,
-    manifest: Manifest | None,
-    paths: Sequence[str | Path],
-    sources: list[SourceFile],
-    report: BuildReport,
-    rechunk: bool,
-) -> tuple[list[SourceFile], list[Path]]:
-    """The files and roots this run reads: the named ones, plus every earlier root to rechunk."""
-    roots = resolved_roots(paths)
-    if not rechunk or manifest is None:
-        return sources, roots
-    logger.info("%s: chunking changed since %s; every file is read again", out, manifest.chunking)
-    earlier = [Path(r) for r in manifest.roots if Path(r) not in roots and Path(r).exists()]
-    if earlier:
-        sources = sorted(
-            {s.path: s for s in [*sources, *discover_sources(earlier, report.skipped)]}.values(),
-            key=lambda s: s.path,
-        )
-    return sources, roots + earlier
-
-
 def _build_locked(
     paths: Sequence[str | Path],
     sources: list[SourceFile],
@@ -258,8 +162,8 @@ def _build_locked(
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
         before = set(store.ids())
         rechunk = manifest is not None and manifest.chunking != settings.chunking.model_dump()
-        sources, roots = _run_scope(out, manifest, paths, sources, report, rechunk)
-        fresh, removed = _read_changed(sources, roots, store, settings, report, rechunk)
+        sources, roots = run_scope(out, manifest, paths, sources, report, rechunk)
+        fresh, removed = read_changed(sources, roots, store, settings, report, rechunk)
         if len(store) == 0:
             store.close()
             raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
