@@ -178,3 +178,31 @@ def test_a_store_that_disagrees_with_the_manifest_is_reported(
 def test_a_blank_question_is_a_one_line_error(built: Path, env: dict[str, str]) -> None:
     result = runner.invoke(app, ["query", str(built), "  "], env=env)
     assert result.exit_code == 1 and "question is empty" in result.output
+
+
+def test_help_defaults_are_printed(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["index", "--help"], env=env)
+    assert "(default 512)" in result.output and "(default 64)" in result.output
+
+
+def test_quiet_hides_progress_bars(tmp_path: Path, session_cache: Path) -> None:
+    env = {"RAG_CACHE_DIR": str(session_cache)}  # progress bars on, unless -q
+    args = ["index", str(SAMPLE / "telescopes.json"), "--out", str(tmp_path / "i")]
+    loud = runner.invoke(app, args, env=env)
+    quiet = runner.invoke(app, ["-q", *args[:3], str(tmp_path / "j")], env=env)
+    assert loud.exit_code == quiet.exit_code == 0
+    assert "read:" in loud.output and "read:" not in quiet.output
+
+
+def test_output_into_a_closed_pipe_ends_quietly(built: Path, env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "query", str(built), "Who created Python?"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(5) == b"Q: Wh"
+    proc.stdout.close()  # the reader leaves, as `| head -c 5` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr

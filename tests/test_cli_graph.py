@@ -127,3 +127,14 @@ def test_inspect_graph_of_an_index_without_one(tmp_path: Path, env: dict[str, st
     query = runner.invoke(app, ["query", str(out), "Who?", "-p", "hipporag2"], env=env)
     assert query.exit_code == 1 and "Traceback" not in query.output
     assert "no 'graph' index (build it with `rag index --kinds graph`)" in query.output
+
+
+def test_entities_are_listed_and_a_near_miss_is_suggested(
+    graph_index: Path, env: dict[str, str]
+) -> None:
+    counts = runner.invoke(app, ["inspect", str(graph_index), "--graph", "--json"], env=env)
+    listed = json.loads(counts.stdout)["most_linked_entities"].split(", ")
+    assert len(listed) == 10
+    near = listed[0][:-1]  # a typo of a real entity name
+    miss = runner.invoke(app, ["inspect", str(graph_index), "--entity", near], env=env)
+    assert miss.exit_code == 1 and f"close: {listed[0]}" in miss.output

@@ -33,6 +33,7 @@ class CliState:
     """Options shared by every command."""
 
     config: Path | None = None
+    quiet: bool = False
 
 
 @app.callback()
@@ -59,11 +60,14 @@ def _global_options(
     for name in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
     CliState.config = config
+    CliState.quiet = quiet
 
 
 def settings_with(**overrides: Any) -> Settings:
     """Resolve settings from the config file, environment, and non-None CLI flags."""
     nested: dict[str, Any] = {}
+    if CliState.quiet and overrides.get("show_progress") is None:
+        overrides = {**overrides, "show_progress": False}  # -q hides progress bars too
     for dotted, value in overrides.items():
         if value is None:
             continue

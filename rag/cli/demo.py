@@ -31,7 +31,7 @@ def demo_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Where to write the demo index [default: <cache_dir>/demo-index]."
+            "--out", help="Where to write the demo index (default: <cache_dir>/demo-index)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,

@@ -46,7 +46,7 @@ def eval_command(
         str | None,
         typer.Option(
             help="OpenIE for graph pipelines: offline, llm or cache:PATH "
-            "[default: the dataset's openie*.json if present]."
+            "(default: the dataset's openie*.json if present)."
         ),
     ] = None,
     ks: Annotated[str, typer.Option("--k", help="Recall cut-offs, comma-separated.")] = "1,2,5,10",

@@ -24,10 +24,10 @@ def index_command(
         ),
     ] = None,
     chunk_size: Annotated[
-        int | None, typer.Option(help="Tokens per passage [default 512].")
+        int | None, typer.Option(help="Tokens per passage (default 512).")
     ] = None,
     chunk_overlap: Annotated[
-        int | None, typer.Option(help="Overlap in tokens [default 64].")
+        int | None, typer.Option(help="Overlap in tokens (default 64).")
     ] = None,
     embedder: Annotated[
         str | None, typer.Option(help="Model: all-MiniLM-L6-v2, a local folder, or openai:<model>.")
@@ -39,8 +39,8 @@ def index_command(
     kinds: Annotated[
         str | None,
         typer.Option(
-            help="Index kinds to build, comma-separated: dense, bm25, graph [default: dense,bm25; "
-            "an existing index keeps its kinds]."
+            help="Index kinds to build, comma-separated: dense, bm25, graph (default: dense,bm25; "
+            "an existing index keeps its kinds)."
         ),
     ] = None,
     graph: Annotated[
@@ -57,14 +57,14 @@ def index_command(
     wait: Annotated[
         float,
         typer.Option(
-            help="Seconds to wait when another build is writing OUT [default: fail at once]."
+            help="Seconds to wait when another build is writing OUT (default: fail at once)."
         ),
     ] = 0.0,
     extractor: Annotated[
         str | None,
         typer.Option(
             help="OpenIE for --graph: llm, offline, or cache:PATH (a HippoRAG OpenIE file) "
-            "[default: llm if one is configured, else offline]."
+            "(default: llm if one is configured, else offline)."
         ),
     ] = None,
     as_json: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated
 
@@ -81,7 +82,12 @@ def _inspect_graph(
         try:
             info = neighbourhood(kg, entity)
         except KeyError:
-            raise MemragError(f"{index}: no entity {entity!r} in the graph") from None
+            close = difflib.get_close_matches(entity, kg.entity_labels, n=5, cutoff=0.5)
+            hint = f"; close: {', '.join(close)}" if close else ""
+            raise MemragError(
+                f"{index}: no entity {entity!r} in the graph{hint} "
+                "(`rag inspect --graph` lists the most linked ones)"
+            ) from None
         emit_json(info) if as_json else console.print(info)
         return
     counts = {
@@ -92,6 +98,12 @@ def _inspect_graph(
         "passages_without_facts": sum(1 for fs in kg.passage_facts if not fs),
         "graph_nodes": kg.n_entities + kg.n_passages,
         "graph_edges": kg.csr().n_edges,
+        "most_linked_entities": ", ".join(
+            kg.entity_labels[e]
+            for e in sorted(range(kg.n_entities), key=lambda e: (-len(kg.entity_passages[e]), e))[
+                :10
+            ]
+        ),
     }
     if as_json:
         emit_json(counts)

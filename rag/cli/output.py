@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,17 @@ from rich.console import Console
 
 from rag.types import Answer, Passage
 
-console = Console()
+
+class _PipeFriendlyConsole(Console):
+    """A console that ends quietly when its reader leaves (`rag query … | head -1`)."""
+
+    def on_broken_pipe(self) -> None:
+        """Drop further output and exit 0: the reader has what it wanted (rich exits 1)."""
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0)
+
+
+console = _PipeFriendlyConsole()
 
 
 def emit_json(data: Any) -> None:

@@ -25,7 +25,7 @@ def query_command(
         ),
     ] = "dense",
     k: Annotated[
-        int | None, typer.Option("--k", "-k", min=1, help="Passages to retrieve [default 5].")
+        int | None, typer.Option("--k", "-k", min=1, help="Passages to retrieve (default 5).")
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the answer, citations, hits and trace as JSON.")

@@ -84,7 +84,8 @@ class OpenVINOEmbedder(Embedder):
         if precision == "bf16" and "BF16" not in core.get_property(
             "CPU", "OPTIMIZATION_CAPABILITIES"
         ):
-            logger.warning("this CPU has no bf16 support; %s runs in fp32", self.name)
+            # Not a warning: it holds for every run on this CPU and the user can do nothing.
+            logger.info("this CPU has no bf16 support; %s runs in fp32", self.name)
             precision = "fp32"
         self.precision: Literal["fp32", "bf16"] = precision
         onnx_path = ensure_onnx(self.layout.transformer_dir, model_dir, cache_dir / "openvino")
