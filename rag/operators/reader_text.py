@@ -45,6 +45,12 @@ _TOKEN = re.compile(
 )
 
 
+_HEADING = re.compile(r"^#{1,6}\s")
+_END_PUNCTUATION = frozenset(".!?:;,)\"'”’")
+#: A line this short without final punctuation, alone on its line, is a title.
+_TITLE_WORDS = 8
+
+
 class Token(NamedTuple):
     """A word of a text with its character offsets."""
 
@@ -53,8 +59,44 @@ class Token(NamedTuple):
     end: int
 
 
+def text_blocks(text: str) -> list[str]:
+    """The paragraphs of a text, without its headings: blank lines and headings end a block.
+
+    A heading is a Markdown `#` line or a short line without final punctuation standing on its
+    own line (an HTML or plain-text title); it names a topic rather than stating anything, so
+    it is neither an answer's sentence nor part of one.
+    """
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        heading = _HEADING.match(stripped)
+        title_like = (
+            stripped
+            and len(stripped.split()) <= _TITLE_WORDS
+            and stripped[-1] not in _END_PUNCTUATION
+        )
+        if not stripped or heading or title_like:
+            if current:
+                blocks.append("\n".join(current).strip())
+                current = []
+            continue
+        current.append(line.rstrip())  # joined as found, so quotes stay verbatim
+    if current:
+        blocks.append("\n".join(current).strip())
+    return [b for b in blocks if b]
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split text into sentences with a regex that keeps initials and common abbreviations whole."""
+    """Split text into sentences, never across a heading or a blank line; initials and common
+    abbreviations stay whole."""
+    if "\n" in text:
+        return [s for block in text_blocks(text) for s in _split_block(block)]
+    return _split_block(text)
+
+
+def _split_block(text: str) -> list[str]:
+    """Split one block of text into sentences with the boundary regex."""
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):

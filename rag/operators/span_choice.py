@@ -129,15 +129,22 @@ def _trim(
     """Drop known words leading a name or chunk; None when the span mostly repeats the question."""
     first, last = span.first, span.last
     if span.kind in ("name", "chunk"):
-        while first <= last and (norms[first] in known or not is_content_word(tokens[first].text)):
+        while first <= last and (
+            _is_known(norms[first], known) or not is_content_word(tokens[first].text)
+        ):
             first += 1
         if first > last:
             return None
         span = Span(text[tokens[first].start : tokens[last].end], span.kind, first, last)
     words = content_words(span.text)
-    if words and len(words & known) / len(words) > 0.5:
+    if words and sum(_is_known(w, known) for w in words) / len(words) > 0.5:
         return None
     return span
+
+
+def _is_known(word: str, known: set[str]) -> bool:
+    """A question word, or a hyphenated word with one (Skłodowska-Curie for Marie Curie)."""
+    return word in known or ("-" in word and any(part in known for part in word.split("-")))
 
 
 def fullest_name(name: str, passage_text: str) -> str:

@@ -244,3 +244,26 @@ def test_parse_json_object_tolerates_prose_and_truncation() -> None:
     assert parse_json_object('see {this} then {"answer": "z"}') == ({"answer": "z"}, "json")
     assert parse_json_object('{"answer": "Paris", "citat') == ({"answer": "Paris"}, "repaired")
     assert parse_json_object("nothing here") == (None, "none")
+
+
+def test_headings_and_title_lines_are_not_sentences() -> None:
+    """Markdown headings and lone title lines end a paragraph and are never quoted."""
+    text = (
+        "# Ada Lovelace\n\nAda Lovelace was born in London. She wrote notes\n"
+        "on the Analytical Engine.\nLater Life\nShe died in 1852."
+    )
+    assert split_sentences(text) == [
+        "Ada Lovelace was born in London.",
+        "She wrote notes\non the Analytical Engine.",
+        "She died in 1852.",
+    ]
+    assert all(s in text for s in split_sentences(text))
+
+
+def test_the_questions_own_subject_is_not_the_answer(reader: ExtractiveReader) -> None:
+    """A hyphenated form of the subject's name (Skłodowska-Curie for Marie Curie) is skipped."""
+    curie = Passage.from_text(
+        "Marie Skłodowska-Curie was a physicist and chemist born in Warsaw on 7 November 1867.",
+        title="marie_curie.txt",
+    )
+    assert reader.read("Where was Marie Curie born?", [curie, ACME]).answer == "Warsaw"
