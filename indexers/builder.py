@@ -182,8 +182,8 @@ def _build_locked(
         new_manifest = _manifest(store, embedder, settings, indexes, report)
         known = manifest.roots if manifest is not None else []
         new_manifest.roots = sorted({*known, *map(str, roots)})
-        changed = report.added or report.removed or manifest is None
-        if not changed and manifest is not None and list(indexes) == manifest.indexes:
+        unchanged = not (report.added or report.removed)
+        if manifest is not None and unchanged and list(indexes) == manifest.indexes:
             # A no-op run keeps the timings of the build that made this index.
             new_manifest.build = manifest.build
         write_manifest(stage, new_manifest)

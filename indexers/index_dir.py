@@ -21,7 +21,7 @@ from rag.closing import Closing
 from rag.embed import embedder_name, make_embedder
 from rag.embed.base import Embedder
 from rag.embed.lazy import LazyEmbedder
-from rag.errors import ConfigError, EmbedderMismatchError, IndexFormatError
+from rag.errors import ConfigError, IndexFormatError
 from rag.manifest import Manifest, read_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -120,12 +120,7 @@ def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
     where = readable_path(path)
     manifest = read_manifest(where)
     recorded = manifest.embedder
-    configured = embedder_name(settings.embedder)
-    if configured != recorded.name:
-        raise EmbedderMismatchError(
-            f"{path}: built with embedder {recorded.name} (dim {recorded.dim}), but {configured} "
-            "is configured; use the same embedder or rebuild into a new directory"
-        )
+    manifest.check_embedder(embedder_name(settings.embedder), None, path)
     # The model loads on the first query that needs it (or at RagIndex.warm_up()).
     embedder = LazyEmbedder(
         lambda: make_embedder(settings.embedder, settings.cache_dir), recorded.name, recorded.dim

@@ -11,7 +11,7 @@ import yaml
 
 import pipelines.steps  # noqa: F401  (registers the built-in step types)
 from pipelines.state import QueryState, Resources
-from pipelines.step import Step, check_references, step_from_config
+from pipelines.step import Step, check_references, in_run_order, step_from_config
 from rag.errors import ConfigError, InputError
 from rag.query import Query
 from rag.types import Answer
@@ -103,7 +103,7 @@ class Pipeline:
 
     def check(self, res: Resources, *, answer: bool = True) -> None:
         """Fail with a ConfigError when the opened index lacks an index or model a step needs."""
-        for step in self.steps:
+        for _, step in in_run_order(self.steps):
             if answer or not step.answers:
                 step.check_resources(res)
 
@@ -129,10 +129,9 @@ class Pipeline:
             vector=query_vector,
             rrf_k=res.settings.retrieval.rrf_k,
         )
-        state = QueryState(question=query, resources=res)
+        state = QueryState(question=query, resources=res, retrieval_only=not answer)
         for step in self.steps:
-            if answer or not step.answers:
-                state = step.run(state)
+            state = step.run(state)
         return state
 
     def ask(self, question: str, res: Resources, **options: Any) -> Answer:

@@ -75,6 +75,7 @@ class QueryState:
     notes: list[str] = field(default_factory=list)
     answer: Answer | None = None
     trace: list[TraceEvent] = field(default_factory=list)
+    retrieval_only: bool = False
     open_events: list[TraceEvent] = field(default_factory=list, repr=False)
 
     @property

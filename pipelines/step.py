@@ -43,7 +43,12 @@ class Step(BaseModel, ABC):
         return self.type_name
 
     def run(self, state: QueryState) -> QueryState:
-        """Run the step, recording its trace event (time, LLM use, nested steps)."""
+        """Run the step, recording its trace event (time, LLM use, nested steps).
+
+        A step that answers is skipped when the state is retrieval-only, wherever it stands.
+        """
+        if self.answers and state.retrieval_only:
+            return state
         with traced(state, self.label):
             return self._run(state)
 
@@ -106,12 +111,12 @@ def step_from_config(config: dict[str, Any]) -> Step:
     return STEP_TYPES[type_name](**params)
 
 
-def _in_run_order(steps: list[Step], prefix: str = "") -> list[tuple[str, Step]]:
+def in_run_order(steps: list[Step], prefix: str = "") -> list[tuple[str, Step]]:
     """Steps with their numbers ('2', '2.1', ...), wrapped steps before their wrapper."""
     ordered = []
     for n, step in enumerate(steps, start=1):
         number = f"{prefix}{n}"
-        ordered.extend(_in_run_order(step.substeps(), f"{number}."))
+        ordered.extend(in_run_order(step.substeps(), f"{number}."))
         ordered.append((number, step))
     return ordered
 
@@ -120,7 +125,7 @@ def check_references(steps: list[Step], where: str) -> None:
     """Every hit list and text source a step reads is produced by an earlier step."""
     lists: set[str] = set()
     texts: set[str] = set(BUILTIN_SOURCES)
-    for n, step in _in_run_order(steps):
+    for n, step in in_run_order(steps):
         missing = [name for name in step.reads() if name not in lists]
         if missing:
             known = ", ".join(sorted(lists)) or "none yet"

@@ -20,8 +20,6 @@ from rag.types import Answer, Citation, Hit, TraceEvent
 
 logger = logging.getLogger(__name__)
 
-TRACE_FORMAT = "memrag.trace/1"
-
 
 class TraceRecord(BaseModel):
     """What one pipeline did with one question."""

@@ -43,12 +43,14 @@ class Manifest(BaseModel):
         "only passages of files gone from the roots it names.",
     )
 
-    def check_embedder(self, name: str, dim: int, where: Path) -> None:
-        """Raise when the index was built with a different embedder than `name`/`dim`."""
-        if (self.embedder.name, self.embedder.dim) != (name, dim):
+    def check_embedder(self, name: str, dim: int | None, where: Path) -> None:
+        """Raise when the index was built with another embedder than `name` (and `dim`, when
+        known: a reader checks the dimension only once the model loads)."""
+        if self.embedder.name != name or dim not in (None, self.embedder.dim):
+            configured = name if dim is None else f"{name} (dim {dim})"
             raise EmbedderMismatchError(
                 f"{where}: built with embedder {self.embedder.name} (dim {self.embedder.dim}), "
-                f"but {name} (dim {dim}) is configured; use the same embedder or rebuild "
+                f"but {configured} is configured; use the same embedder or rebuild "
                 "into a new directory"
             )
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.fusion import DEFAULT_RRF_K
+
 if TYPE_CHECKING:
     from rag.embed.base import Embedder
     from rag.llm.base import LLM
@@ -28,7 +30,7 @@ class Query:
         embedder: Embedder | None = None,
         llm: LLM | None = None,
         vector: np.ndarray | None = None,
-        rrf_k: int = 60,
+        rrf_k: int = DEFAULT_RRF_K,
     ) -> None:
         """A query over `text`; `vector` skips embedding when the caller already has it.
 
@@ -47,11 +49,6 @@ class Query:
         if self.embedder is None:
             raise ValueError(f"query {self.text!r} has no embedder to compute its vector")
         return self.embedder
-
-    @property
-    def has_vector(self) -> bool:
-        """Whether the query is embedded already."""
-        return self._vector is not None
 
     @property
     def vector(self) -> np.ndarray:

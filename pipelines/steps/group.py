@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from pipelines.state import QueryState, Resources
+from pipelines.state import QueryState
 from pipelines.step import Step, step_from_config
 
 
@@ -39,11 +39,6 @@ class GroupStep(Step):
     def index_names(self) -> set[str]:
         """Every index its steps search."""
         return set().union(*(s.index_names() for s in self.steps))
-
-    def check_resources(self, resources: Resources) -> None:
-        """Each of its steps' needs."""
-        for step in self.steps:
-            step.check_resources(resources)
 
     def _run(self, state: QueryState) -> QueryState:
         """Run the steps in order; each records its own event under this one."""

@@ -173,3 +173,17 @@ def pipeline_query(idx: RagIndex, text: str) -> Any:
     from rag.query import Query
 
     return Query(text, embedder=idx.resources.embedder, llm=None)
+
+
+def test_retrieval_only_skips_a_reader_inside_a_group(
+    sample_index: Path, settings: Settings
+) -> None:
+    nested = {
+        "steps": [
+            {"type": "group", "name": "all", "steps": [{"type": "retrieve"}, {"type": "generate"}]}
+        ]
+    }
+    with RagIndex.open(sample_index, settings) as idx:
+        answer = idx.ask(QUESTIONS[1], Pipeline.from_config(nested), answer=False)
+    assert [e.step for e in answer.trace] == ["group:all", "retrieve:dense"]
+    assert answer.text == "" and answer.hits
