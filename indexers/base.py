@@ -77,6 +77,8 @@ class Index(ABC, Generic[SearchT]):
     uses_passage_vectors: ClassVar[bool] = False
     #: Whether building calls the configured LLM (so the LLM is part of the build's identity).
     builds_with_llm: ClassVar[bool] = False
+    #: Whether an update whose settings section differs from the saved one rebuilds the kind.
+    rebuilt_when_settings_change: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod
@@ -87,6 +89,11 @@ class Index(ABC, Generic[SearchT]):
     @abstractmethod
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open an index written by `save`."""
+
+    @classmethod
+    def saved_build_config(cls, directory: Path) -> KindConfig | None:
+        """The build settings a saved index was made with (None: the kind does not record them)."""
+        return None
 
     @abstractmethod
     def add(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:

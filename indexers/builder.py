@@ -16,7 +16,7 @@ from indexers.build_inputs import BuildReport, read_changed, run_scope
 from indexers.context import BuildContext
 from indexers.index_dir import rebuild_hint
 from indexers.lock import writer_lock
-from indexers.registry import DEFAULT_KINDS, check_settings, index_kind
+from indexers.registry import DEFAULT_KINDS, check_settings, index_kind, kind_settings
 from rag.atomic import recover, replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
@@ -65,7 +65,7 @@ def _open_previous(
         store = old.copy_to(target)
         old.close()
         indexes = {
-            k: index_kind(k).load(out / k, context)
+            k: _load_current(out, k, context)
             if k in manifest.indexes
             else index_kind(k).create(context)
             for k in kinds
@@ -73,6 +73,22 @@ def _open_previous(
     except IndexFormatError as exc:
         raise IndexFormatError(f"{exc}; {rebuild_hint(out)}") from exc
     return store, indexes
+
+
+def _load_current(out: Path, kind: str, context: BuildContext) -> Index:
+    """The saved index of `kind`, or a new one when the settings now ask for another shape.
+
+    Only kinds that say so (`rebuilt_when_settings_change`) are rebuilt, and only when the
+    current settings name their section: settings left unsaid keep what the index was built with.
+    """
+    cls = index_kind(kind)
+    section = cls.settings_section
+    if cls.rebuilt_when_settings_change and section and context.settings.section(section):
+        saved = cls.saved_build_config(out / kind)
+        if saved is not None and saved != kind_settings(cls, context.settings):
+            logger.info("%s: [%s] settings changed; the %s index is built anew", out, section, kind)
+            return cls.create(context)
+    return cls.load(out / kind, context)
 
 
 def _checked_sources(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from indexers.base import Index, KindConfig, validate_config
 from indexers.bm25 import BM25Index
 from indexers.graph import GraphIndex
+from indexers.tree import TreeIndex
 from indexers.vector import VectorIndex
 from rag.errors import ConfigError
 from rag.settings import Settings
 
 #: Every index kind memrag knows; a new kind is one more line here.
 INDEX_KINDS: dict[str, type[Index]] = {
-    cls.kind: cls for cls in (VectorIndex, BM25Index, GraphIndex)
+    cls.kind: cls for cls in (VectorIndex, BM25Index, GraphIndex, TreeIndex)
 }
 DEFAULT_KINDS = (VectorIndex.kind, BM25Index.kind)
 

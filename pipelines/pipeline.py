@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 import yaml
 
 import pipelines.steps  # noqa: F401  (registers the built-in step types)
+from pipelines.build_requirements import build_requirements, check_built_with
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step, check_references, in_run_order, step_from_config
 from rag.errors import ConfigError, InputError
@@ -33,12 +35,24 @@ def _one_line(exc: Exception) -> str:
 class Pipeline:
     """Steps run in order over one QueryState; every step traces its own time and LLM use."""
 
-    def __init__(self, steps: list[Step], name: str = "custom", description: str = "") -> None:
-        """Create a pipeline from step objects, checking that every reference resolves."""
+    def __init__(
+        self,
+        steps: list[Step],
+        name: str = "custom",
+        description: str = "",
+        build: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Create a pipeline from step objects, checking that every reference resolves.
+
+        `build` names index build settings the pipeline relies on, by settings section (e.g.
+        {'tree': {'builder': 'memwalker'}}): `rag eval` builds with them, and running against
+        an index dir built otherwise is a ConfigError.
+        """
         check_references(steps, f"pipeline {name!r}")
         self.steps = steps
         self.name = name
         self.description = description
+        self.build = build_requirements(build or {}, f"pipeline {name!r}")
 
     @classmethod
     def from_config(cls, config: dict[str, Any], where: str = "pipeline") -> Pipeline:
@@ -57,7 +71,12 @@ class Pipeline:
                     f"{where}: invalid pipeline, step {n}: {_one_line(exc)}"
                 ) from None
         try:
-            return cls(steps, config.get("name", "custom"), config.get("description", ""))
+            return cls(
+                steps,
+                config.get("name", "custom"),
+                config.get("description", ""),
+                config.get("build"),
+            )
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
 
@@ -94,6 +113,8 @@ class Pipeline:
         config: dict[str, Any] = {"name": self.name}
         if self.description:
             config["description"] = self.description
+        if self.build:
+            config["build"] = {section: dict(values) for section, values in self.build.items()}
         config["steps"] = [s.to_config() for s in self.steps]
         return config
 
@@ -102,7 +123,9 @@ class Pipeline:
         path.write_text(yaml.safe_dump(self.to_config(), sort_keys=False), encoding="utf-8")
 
     def check(self, res: Resources, *, answer: bool = True) -> None:
-        """Fail with a ConfigError when the opened index lacks an index or model a step needs."""
+        """Fail with a ConfigError when the opened index lacks an index or model a step needs,
+        or was built with other settings than the pipeline's `build` names."""
+        check_built_with(self.build, res, self.name)
         for _, step in in_run_order(self.steps):
             if answer or not step.answers:
                 step.check_resources(res)

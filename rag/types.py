@@ -89,9 +89,12 @@ class TreeReason(_Reason):
     """A node of a summary tree: the path of node ids from the root and the node's layer."""
 
     type: Literal["tree"] = "tree"
-    path: list[str] = Field(default_factory=list)
-    layer: int = 0
-    similarity: float | None = None
+    path: list[str] = Field(
+        default_factory=list, description="Node ids from a root down to this passage."
+    )
+    layer: int = Field(0, description="Level of the node that found it (0: the passage itself).")
+    similarity: float | None = Field(None, description="Cosine similarity of query and passage.")
+    navigator: str | None = Field(None, description="navigate: llm or embedding.")
 
 
 class FusionReason(_Reason):

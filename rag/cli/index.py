@@ -39,8 +39,8 @@ def index_command(
     kinds: Annotated[
         str | None,
         typer.Option(
-            help="Index kinds to build, comma-separated: dense, bm25, graph (default: dense,bm25; "
-            "an existing index keeps its kinds)."
+            help="Index kinds to build, comma-separated: dense, bm25, graph, tree (default: "
+            "dense,bm25; an existing index keeps its kinds)."
         ),
     ] = None,
     graph: Annotated[
@@ -67,6 +67,17 @@ def index_command(
             "(default: llm if one is configured, else offline)."
         ),
     ] = None,
+    tree_builder: Annotated[
+        str | None,
+        typer.Option(
+            help="Shape of the tree kind: raptor, memwalker or memtree (default raptor; a "
+            "different one rebuilds an existing tree)."
+        ),
+    ] = None,
+    tree_scope: Annotated[
+        str | None,
+        typer.Option(help="Tree kind: one tree over the corpus, or one per document."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the build report as JSON.")
     ] = False,
@@ -74,7 +85,8 @@ def index_command(
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
     passages of deleted files; a killed run leaves the previous index intact and resumes.
     With --kinds …,graph (or --graph), passages are also read into triples and linked in a
-    knowledge graph. One build at a time per OUT; queries meanwhile see the previous index."""
+    knowledge graph; with tree, they become the leaves of summary trees. One build at a time
+    per OUT; queries meanwhile see the previous index."""
     from indexers.builder import build_index, recorded_sources
     from indexers.registry import DEFAULT_KINDS, parse_kinds
 
@@ -85,6 +97,8 @@ def index_command(
         embedder__precision=precision,
         vector__kind=vector_kind,
         graph__extractor=extractor,
+        tree__builder=tree_builder,
+        tree__scope=tree_scope,
     )
     wanted = parse_kinds(kinds) if kinds else list(DEFAULT_KINDS)
     if graph and "graph" not in wanted:

@@ -32,10 +32,19 @@ def inspect_command(
     graphml: Annotated[
         Path | None, typer.Option("--graphml", help="With --graph: export the graph as GraphML.")
     ] = None,
+    tree: Annotated[
+        bool, typer.Option("--tree", help="Summary-tree outline: levels, sizes, summaries.")
+    ] = False,
+    tree_json: Annotated[
+        Path | None, typer.Option("--tree-json", help="With --tree: export every node as JSON.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show the manifest and counts of INDEX, or one passage with --passage (loads no model)."""
     manifest = read_manifest(index)
+    if tree or tree_json:
+        _inspect_tree(index, manifest.indexes, tree_json, as_json)
+        return
     if graph or entity or graphml:
         _inspect_graph(index, manifest.indexes, entity, graphml, as_json)
         return
@@ -112,3 +121,31 @@ def _inspect_graph(
     for key, value in counts.items():
         table.add_row(key, str(value))
     console.print(table)
+
+
+def _inspect_tree(index: Path, kinds: list[str], export_to: Path | None, as_json: bool) -> None:
+    """Print the tree's outline, and optionally export its nodes as JSON."""
+    from indexers.tree.outline import export, outline, read_tree
+
+    if "tree" not in kinds:
+        raise MemragError(f"{index}: has no tree index; build one with `rag index --kinds tree`")
+    summary_tree, config = read_tree(index / "tree")
+    if export_to:
+        export(summary_tree, export_to)
+        console.print(f"[dim]tree written to {export_to}[/]")
+    info = outline(summary_tree, config)
+    if as_json:
+        emit_json(info)
+        return
+    table = Table("tree", "value", title=f"{index} (tree)", show_header=False)
+    for key, value in info.items():
+        if key != "samples":
+            table.add_row(key, str(value))
+    console.print(table)
+    for level, nodes in info["samples"].items():
+        for node in nodes:
+            console.print(
+                f"[bold]level {level}[/] {node['node']} ({node['children']} children, "
+                f"{node['passages']} passages): {node['text'][:300]}",
+                highlight=False,
+            )

@@ -1,0 +1,124 @@
+"""RAPTOR's clustering: UMAP, then Gaussian mixtures sized by BIC, soft, global then local.
+
+Sarthi et al. (2024) reduce embeddings with UMAP (n_neighbors ~ sqrt(n - 1) globally, 10
+locally; cosine), fit Gaussian mixtures for 1..max components and keep the one with the lowest
+BIC, and let a node join every cluster it belongs to with probability above a threshold. Each
+global cluster is clustered again locally; a cluster whose texts are too long to summarize is
+clustered once more. Written here from the paper's description, on umap-learn and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: UMAP neighbours for the local pass, as in the paper.
+LOCAL_NEIGHBORS = 10
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """What shapes the clusters; one seed pins UMAP and the mixtures."""
+
+    dims: int = 10
+    threshold: float = 0.1
+    max_clusters: int = 50
+    max_tokens: int = 3500
+    seed: int = 0
+
+
+def reduce(vectors: np.ndarray, neighbors: int, params: ClusterParams) -> np.ndarray:
+    """UMAP to at most `params.dims` dimensions (cosine), seeded."""
+    import umap
+
+    n = len(vectors)
+    dims = max(1, min(params.dims, n - 2))
+    with warnings.catch_warnings():
+        # A fixed random_state makes UMAP single-threaded, which it announces on every call.
+        warnings.simplefilter("ignore", UserWarning)
+        reducer = umap.UMAP(
+            n_neighbors=max(2, min(neighbors, n - 1)),
+            n_components=dims,
+            metric="cosine",
+            random_state=params.seed,
+            init="spectral" if n > dims + 2 else "random",
+        )
+        reduced: np.ndarray = reducer.fit_transform(vectors)
+    return reduced
+
+
+def soft_mixture(points: np.ndarray, params: ClusterParams) -> list[list[int]]:
+    """Cluster members by a BIC-chosen Gaussian mixture; a point joins every likely cluster."""
+    from sklearn.mixture import GaussianMixture
+
+    n = len(points)
+    best: GaussianMixture | None = None
+    best_bic = np.inf
+    for components in range(1, min(params.max_clusters, n) + 1):
+        mixture = GaussianMixture(components, random_state=params.seed).fit(points)
+        bic = mixture.bic(points)
+        if bic < best_bic:
+            best, best_bic = mixture, bic
+    assert best is not None
+    probs = best.predict_proba(points)
+    members: list[list[int]] = [[] for _ in range(probs.shape[1])]
+    for i, row in enumerate(probs):
+        # A point likely in no cluster still goes to its most likely one, never dropped.
+        chosen = np.flatnonzero(row > params.threshold)
+        for c in chosen if len(chosen) else [int(row.argmax())]:
+            members[c].append(i)
+    return [m for m in members if m]
+
+
+def _small(n: int, params: ClusterParams) -> bool:
+    """Too few points for UMAP to reduce to `dims` dimensions: one cluster."""
+    return n <= params.dims + 1
+
+
+def _global_local(vectors: np.ndarray, params: ClusterParams) -> list[list[int]]:
+    """Global clusters, each split by a local pass."""
+    n = len(vectors)
+    if _small(n, params):
+        return [list(range(n))]
+    global_points = reduce(vectors, int((n - 1) ** 0.5), params)
+    clusters: list[list[int]] = []
+    for members in soft_mixture(global_points, params):
+        if _small(len(members), params):
+            clusters.append(members)
+            continue
+        local = reduce(vectors[members], LOCAL_NEIGHBORS, params)
+        clusters.extend([members[j] for j in sub] for sub in soft_mixture(local, params))
+    return clusters
+
+
+def cluster(
+    vectors: np.ndarray, tokens: Sequence[int], params: ClusterParams, depth: int = 0
+) -> list[list[int]]:
+    """Row indices of each cluster; clusters whose texts pass `max_tokens` are split again."""
+    found = _global_local(vectors, params)
+    result: list[list[int]] = []
+    for members in found:
+        total = sum(tokens[i] for i in members)
+        if total <= params.max_tokens or len(members) <= 1:
+            result.append(members)
+        elif len(members) < len(vectors) and depth < 3:
+            sub = cluster(vectors[members], [tokens[i] for i in members], params, depth + 1)
+            result.extend([members[j] for j in s] for s in sub)
+        else:
+            logger.info("a cluster of %d nodes (%d tokens) is split in order", len(members), total)
+            result.extend(_halved(members, tokens, params.max_tokens))
+    return result
+
+
+def _halved(members: list[int], tokens: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Consecutive halves of a cluster that clustering cannot split, each within the budget."""
+    if len(members) <= 1 or sum(tokens[i] for i in members) <= max_tokens:
+        return [members]
+    half = len(members) // 2
+    return _halved(members[:half], tokens, max_tokens) + _halved(members[half:], tokens, max_tokens)
