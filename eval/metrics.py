@@ -1,24 +1,32 @@
 """Retrieval and answer metrics per question, and their means over a question set.
 
 Retrieval metrics follow HippoRAG: Recall@k is the share of a question's distinct gold passages
-found among the top k retrieved, averaged over questions. A ranking is first reduced to its
-distinct ids (a passage keeps the rank of its first occurrence), so a duplicate neither counts
-twice nor takes a slot. A question without gold labels has no retrieval score: the functions
-return None and `aggregate` leaves it out of the means, rather than counting it as 0 or 1.
+found among the top k retrieved, averaged over questions. For wide evidence (a span of a long
+document covering many passages), where k alone caps recall@k far below 1, Precision@k (the
+share of the top k that is gold) and nDCG@k with binary gain say more. A ranking is first
+reduced to its distinct ids (a passage keeps the rank of its first occurrence), so a duplicate
+neither counts twice nor takes a slot. A question without gold labels has no retrieval score:
+the functions return None and `aggregate` leaves it out of the means, rather than counting it
+as 0 or 1.
 
 Answer metrics follow the official SQuAD v1.1 script: answers are normalized (lower case, no
 punctuation, no articles a/an/the, single spaces), EM and token F1 take the best over the
 reference answers and their aliases. One departure, as in SQuAD v2: when the prediction or a
 reference normalizes to nothing, F1 is 1.0 if both do and 0.0 otherwise (v1.1 gives 0.0 even
-when both are empty, which would score F1 below EM).
+when both are empty, which would score F1 below EM). ROUGE-L is the F-measure of the longest
+common subsequence (Google's rouge-score with its Porter stemmer, as summarization papers report
+it), best over the references; it suits long free-form answers that EM and F1 punish.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
 
 ARTICLES = re.compile(r"\b(a|an|the)\b")
 PUNCTUATION = frozenset(string.punctuation)
@@ -57,6 +65,31 @@ def hit_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | No
     if not wanted:
         return None
     return float(any(pid in wanted for pid in _distinct(ranked)[:k]))
+
+
+def precision_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | None:
+    """Gold ids among the top k distinct retrieved ids, divided by k; None without gold."""
+    _check_k(k)
+    wanted = set(gold)
+    if not wanted:
+        return None
+    # Divided by k even when fewer than k came back: an empty slot is not a relevant passage.
+    return sum(pid in wanted for pid in _distinct(ranked)[:k]) / k
+
+
+def ndcg_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float | None:
+    """nDCG over the top k distinct ids with binary gain (1 for gold, else 0); None without gold."""
+    _check_k(k)
+    wanted = set(gold)
+    if not wanted:
+        return None
+    dcg = sum(
+        1.0 / math.log2(rank + 1)
+        for rank, pid in enumerate(_distinct(ranked)[:k], start=1)
+        if pid in wanted
+    )
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(wanted), k) + 1))
+    return dcg / ideal
 
 
 def reciprocal_rank(ranked: Sequence[str], gold: Collection[str]) -> float | None:
@@ -101,6 +134,22 @@ def token_f1(prediction: str, answers: Sequence[str]) -> float | None:
     if not answers:
         return None
     return max(_f1(prediction, a) for a in answers)
+
+
+@cache
+def _rouge_scorer() -> Any:
+    """One ROUGE-L scorer with stemming; rouge-score is imported only when answers are scored."""
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(prediction: str, answers: Sequence[str]) -> float | None:
+    """Best ROUGE-L F-measure of the prediction against any answer; None without answers."""
+    if not answers:
+        return None
+    scorer = _rouge_scorer()
+    return max(float(scorer.score(a, prediction)["rougeL"].fmeasure) for a in answers)
 
 
 def retrieval_scores(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +23,60 @@ _FORMATS = {
     "llm_calls": "{}",
     "llm_tokens": "{}",
 }
+#: What a headline table shows after its dataset's metrics.
+_COST_COLUMNS = ("latency_mean_ms", "latency_p95_ms", "questions_per_s", "llm_calls", "llm_tokens")
+#: How a metric without its own format above is printed.
+_SCORE_FORMAT = "{:.3f}"
 
 
 class ResultTable:
     """One row of aggregate figures per pipeline, as returned by `eval.run`."""
 
-    def __init__(self, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-        """Hold the rows and what produced them (dataset, settings, code version)."""
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        meta: dict[str, Any],
+        headline: Sequence[str] | None = None,
+    ) -> None:
+        """Hold the rows and what produced them; `headline` names the metrics to show.
+
+        Without `headline` (nor one in `meta`), the table shows recall@k, MRR, EM and F1;
+        a dataset such as QMSum names its own (hit@5, precision@5, nDCG@10, ROUGE-L). The
+        rows keep every figure either way.
+        """
         self.rows = rows
         self.meta = meta
+        self.headline = list(headline if headline is not None else meta.get("headline", []))
 
     def row(self, pipeline: str) -> dict[str, Any]:
         """The figures of one pipeline."""
         return next(r for r in self.rows if r["pipeline"] == pipeline)
 
     def columns(self) -> list[str]:
-        """Known columns that some row has, in display order (LLM columns only when used)."""
-        cols = [c for c in _FORMATS if any(r.get(c) is not None for r in self.rows)]
+        """Shown columns that some row has, in display order (LLM columns only when used)."""
+        shown = (
+            ["pipeline", "questions", *self.headline, *_COST_COLUMNS] if self.headline else _FORMATS
+        )
+        cols = [c for c in shown if any(r.get(c) is not None for r in self.rows)]
         if not any(r.get("llm_calls") for r in self.rows):
             cols = [c for c in cols if not c.startswith("llm_")]
         return cols
+
+    def score_columns(self) -> list[str]:
+        """The shown columns that are quality scores in [0, 1], for the chart."""
+        if self.headline:
+            return [c for c in self.columns() if c in self.headline]
+        return [c for c in self.columns() if c.startswith("recall@") or c in ("mrr", "em", "f1")]
 
     def to_markdown(self) -> str:
         """A markdown table of the rows."""
         cols = self.columns()
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for r in self.rows:
-            cells = [_FORMATS[c].format(r[c]) if r.get(c) is not None else "–" for c in cols]
+            cells = [
+                _FORMATS.get(c, _SCORE_FORMAT).format(r[c]) if r.get(c) is not None else "–"
+                for c in cols
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -62,14 +90,14 @@ class ResultTable:
 
 
 def save_chart(table: ResultTable, path: Path) -> None:
-    """Write a grouped bar chart of recall, MRR, EM and F1 per pipeline as a PNG."""
+    """Write a grouped bar chart of the table's scores (recall, MRR, EM, F1 or its headline)."""
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display on servers and CI
     import matplotlib.pyplot as plt
     import numpy as np
 
-    metrics = [c for c in table.columns() if c.startswith("recall@") or c in ("mrr", "em", "f1")]
+    metrics = table.score_columns()
     x = np.arange(len(metrics))
     width = 0.8 / max(1, len(table.rows))
     fig, ax = plt.subplots(figsize=(1.2 * len(metrics) + 3, 4))

@@ -1,4 +1,9 @@
-"""The side-by-side runner: several pipelines over one index, same questions, one process."""
+"""The side-by-side runner: several pipelines over one index, same questions, one process.
+
+A per-document set (QMSum: `Dataset.documents`) gets one index per document instead, each
+built once per (corpus content, index settings) and opened in turn; every question is asked of
+its own document's index only.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from eval.datasets import Dataset, QAItem, load_dataset
-from eval.metrics import exact_match, hit_at_k, recall_at_k, reciprocal_rank, token_f1
+from eval.metrics import (
+    exact_match,
+    hit_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    reciprocal_rank,
+    rouge_l,
+    token_f1,
+)
 from eval.records import QuestionRecord, RecordFile, dump_json
 from eval.report import ResultTable, save_chart
 from indexers.builder import ensure_built
@@ -23,14 +37,19 @@ from indexers.registry import DEFAULT_KINDS, index_kind, kind_settings
 from pipelines.rag_index import RagIndex
 from pipelines.resolve import resolve_pipeline
 from pipelines.trace_log import TraceRecord, append_trace
+from rag.embed import make_embedder
+from rag.embed.base import Embedder
+from rag.errors import ConfigError, InputError
 from rag.manifest import MANIFEST
-from rag.settings import Settings, load_settings
+from rag.settings import EmbedderSettings, Settings, load_settings
 from rag.types import Answer
 from rag.version import memrag_version
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_KS = (1, 2, 5, 10)
+#: The cutoff of nDCG, reported for every dataset whatever the recall cutoffs.
+NDCG_K = 10
 
 
 def code_version() -> dict[str, str]:
@@ -61,15 +80,12 @@ def with_dataset_extractor(dataset: Dataset, settings: Settings) -> Settings:
 EVAL_INDEX_WAIT_S = 3600.0
 
 
-def dataset_index(
-    dataset: Dataset, settings: Settings, kinds: Sequence[str] = DEFAULT_KINDS
-) -> RagIndex:
-    """Open the dataset's index, building it once per (corpus content, index settings).
-
-    Two processes evaluating the same dataset share the build: the second waits on the
-    index's writer lock and then opens what the first built.
-    """
-    corpus_hash = hashlib.sha256(dataset.corpus_path.read_bytes()).hexdigest()[:12]
+def _index_path(
+    dataset: Dataset, settings: Settings, kinds: Sequence[str], document: str | None
+) -> Path:
+    """Where the index of the dataset's corpus (or of one document's) is cached."""
+    corpus = dataset.corpus_path if document is None else dataset.documents[document]
+    corpus_hash = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
     include: dict[str, Any] = {"embedder": {"model", "backend", "precision"}, "chunking": True}
     # Validated build configs, so an option spelled out at its default gives the same key.
     builds = {k: kind_settings(index_kind(k), settings).model_dump() for k in sorted(kinds)}
@@ -77,25 +93,50 @@ def dataset_index(
         include["llm"] = {"provider", "model"}
     key = settings.model_dump_json(include=include) + json.dumps(builds, sort_keys=True)
     settings_hash = hashlib.sha256(key.encode()).hexdigest()[:12]
-    where = settings.cache_dir / "eval-indexes" / f"{dataset.name}-{corpus_hash}-{settings_hash}"
+    base = settings.cache_dir / "eval-indexes"
+    if document is None:
+        return base / f"{dataset.name}-{corpus_hash}-{settings_hash}"
+    return base / f"{dataset.name}-{settings_hash}" / f"{document}-{corpus_hash}"
+
+
+def dataset_index(
+    dataset: Dataset,
+    settings: Settings,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+    document: str | None = None,
+) -> RagIndex:
+    """Open the dataset's index (or one document's), building it once per content and settings.
+
+    Two processes evaluating the same dataset share the build: the second waits on the
+    index's writer lock and then opens what the first built.
+    """
+    where = _index_path(dataset, settings, kinds, document)
     if not (where / MANIFEST).exists():
-        ensure_built([dataset.corpus_path], where, settings, kinds, wait_s=EVAL_INDEX_WAIT_S)
+        corpus = dataset.corpus_path if document is None else dataset.documents[document]
+        ensure_built([corpus], where, settings, kinds, wait_s=EVAL_INDEX_WAIT_S)
     # Queries skip the embedding cache so that latency does not depend on earlier runs.
-    uncached = settings.embedder.model_copy(update={"cache": False})
-    return RagIndex.open(where, settings.model_copy(update={"embedder": uncached}))
+    return RagIndex.open(where, settings.model_copy(update={"embedder": _uncached(settings)}))
+
+
+def _uncached(settings: Settings) -> EmbedderSettings:
+    """The embedder settings without the disk cache."""
+    return settings.embedder.model_copy(update={"cache": False})
 
 
 def score(
-    item: QAItem, ranked: list[str], prediction: str, ks: Sequence[int]
+    item: QAItem, ranked: list[str], prediction: str, ks: Sequence[int], answered: bool = True
 ) -> dict[str, float | None]:
-    """Retrieval and answer metrics of one question."""
-    scores: dict[str, float | None] = {
-        f"recall@{k}": recall_at_k(ranked, item.gold_ids, k) for k in ks
-    }
-    scores.update({f"hit@{k}": hit_at_k(ranked, item.gold_ids, k) for k in ks})
-    scores["rr"] = reciprocal_rank(ranked, item.gold_ids) if item.gold_ids else None
-    scores["em"] = exact_match(prediction, item.answers) if item.answers else None
-    scores["f1"] = token_f1(prediction, item.answers) if item.answers else None
+    """Retrieval and answer metrics of one question (answer metrics only when `answered`)."""
+    gold = item.gold_ids
+    scores: dict[str, float | None] = {f"recall@{k}": recall_at_k(ranked, gold, k) for k in ks}
+    scores.update({f"hit@{k}": hit_at_k(ranked, gold, k) for k in ks})
+    scores.update({f"precision@{k}": precision_at_k(ranked, gold, k) for k in ks})
+    scores[f"ndcg@{NDCG_K}"] = ndcg_at_k(ranked, gold, NDCG_K)
+    scores["rr"] = reciprocal_rank(ranked, gold) if gold else None
+    scored = answered and bool(item.answers)
+    scores["em"] = exact_match(prediction, item.answers) if scored else None
+    scores["f1"] = token_f1(prediction, item.answers) if scored else None
+    scores["rougeL"] = rouge_l(prediction, item.answers) if scored else None
     return scores
 
 
@@ -104,9 +145,8 @@ def _record(
 ) -> QuestionRecord:
     """Score one answered (or retrieval-only) question."""
     ranked = [h.passage_id for h in answer.hits]
-    scores = score(item, ranked, answer.text, ks)
-    if not answer.reader:  # retrieval only: no answer to score
-        scores["em"] = scores["f1"] = None
+    # Retrieval only (no reader): no answer to score.
+    scores = score(item, ranked, answer.text, ks, answered=bool(answer.reader))
     return QuestionRecord(
         question_id=item.id,
         question=item.question,
@@ -140,13 +180,44 @@ def aggregate(
     row: dict[str, Any] = {"pipeline": pipeline, "questions": len(records)}
     row.update({f"recall@{k}": mean(f"recall@{k}") for k in ks})
     row.update({"mrr": mean("rr"), "em": mean("em"), "f1": mean("f1")})
-    row.update({f"hit@{k}": mean(f"hit@{k}") for k in ks})  # in JSON; the table stays narrow
+    # In JSON for every dataset; the table shows them where the dataset names them headline.
+    row.update({f"hit@{k}": mean(f"hit@{k}") for k in ks})
+    row.update({f"precision@{k}": mean(f"precision@{k}") for k in ks})
+    row[f"ndcg@{NDCG_K}"] = mean(f"ndcg@{NDCG_K}")
+    row["rougeL"] = mean("rougeL")
     row["latency_mean_ms"] = float(latencies.mean()) if len(records) else None
     row["latency_p95_ms"] = float(np.percentile(latencies, 95)) if len(records) else None
     row["questions_per_s"] = questions_per_s
     row["llm_calls"] = sum(r.llm_calls for r in records)
     row["llm_tokens"] = sum(r.llm_tokens for r in records)
     return row
+
+
+def _by_document(ds: Dataset) -> list[tuple[str | None, list[QAItem]]]:
+    """The questions to ask of each index: all of them of the one corpus, or per document."""
+    if not ds.documents:
+        return [(None, ds.questions)]
+    groups: dict[str, list[QAItem]] = {doc: [] for doc in ds.documents}
+    for item in ds.questions:
+        doc = item.metadata.get("document")
+        if doc not in groups:
+            raise InputError(
+                f"{ds.questions_path}: question {item.id!r} names document {doc!r}, "
+                "which the dataset has no corpus for"
+            )
+        groups[doc].append(item)
+    return [(doc, items) for doc, items in groups.items() if items]
+
+
+def _check_chunking(ds: Dataset, settings: Settings) -> None:
+    """Refuse settings that would chunk the corpus otherwise than the dataset's gold assumes."""
+    chunking = settings.chunking.model_dump()
+    if ds.gold_chunking is not None and ds.gold_chunking != chunking:
+        raise ConfigError(
+            f"{ds.questions_path}: the gold passage ids were computed for chunking "
+            f"{ds.gold_chunking}, but these settings chunk with {chunking}; load the dataset "
+            "with the same settings (load_dataset(..., settings=...))"
+        )
 
 
 def run(
@@ -163,43 +234,76 @@ def run(
     With `out`, per-question records are appended to `out/records/<pipeline>.jsonl` as they
     are made (a killed run continues where it stopped), and `summary.json`, `summary.md`,
     `settings.json` and `chart.png` are written at the end; `traces/<pipeline>.jsonl` holds
-    every question's full trace. `answer=False` evaluates retrieval alone (no reader).
+    every question's full trace. `answer=False` evaluates retrieval alone (no reader). A
+    per-document dataset is asked document by document, each of its own index.
     """
     settings = settings or load_settings()
-    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    # Recall@k needs k hits; the reader still reads only its own top passages.
+    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, settings=settings)
+    _check_chunking(ds, settings)
+    # Recall@k and nDCG need k hits; the reader still reads only its own top passages.
+    top_k = max(*ks, NDCG_K)
     settings = settings.model_copy(
-        update={"retrieval": settings.retrieval.model_copy(update={"top_k": max(ks)})}
+        update={"retrieval": settings.retrieval.model_copy(update={"top_k": top_k})}
     )
     settings = with_dataset_extractor(ds, settings)
-    # Fail on an unknown pipeline before any work, and learn which indexes to build.
+    # Fail on an unknown pipeline or document before any work, and learn which indexes to build.
     needed = set().union(*(resolve_pipeline(name).index_kinds() for name in pipelines))
+    kinds = sorted(needed | set(DEFAULT_KINDS))
+    groups = _by_document(ds)
     out_dir = Path(out) if out else None
+    runs = [_PipelineRun(ds, name, ks, out_dir, answer) for name in pipelines]
+    todo = sum(len(r.pending(items)) for r in runs for _, items in groups)
+    shared: Embedder | None = None
+    if ds.documents and todo:
+        # One model for every document's questions, rather than one load per document index.
+        shared = make_embedder(_uncached(settings), settings.cache_dir)
+    bar = tqdm(total=todo, desc=ds.name, unit="q", disable=not settings.show_progress)
+    with bar:
+        for document, items in groups:
+            if not any(r.pending(items) for r in runs):
+                continue
+            with dataset_index(ds, settings, kinds, document) as idx:
+                for r in runs:
+                    r.ask_all(idx, items, shared or idx.resources.embedder, bar)
+    if shared is not None and callable(close := getattr(shared, "close", None)):
+        close()
     rows = []
-    with dataset_index(ds, settings, sorted(needed | set(DEFAULT_KINDS))) as idx:
-        for name in pipelines:
-            run = _PipelineRun(idx, ds, name, ks, out_dir, answer, settings.show_progress)
-            records, rate = run.all_records()
-            # A YAML pipeline is shown by the name inside it, not by its path.
-            rows.append(aggregate(resolve_pipeline(name).name, records, ks, rate))
-    meta = {
-        "dataset": {
-            "name": ds.name,
-            "questions": len(ds.questions),
-            "hash": ds.content_hash,
-            "corpus": str(ds.corpus_path),
-        },
-        "index": str(idx.path),
-        "code": code_version(),
-        "ks": list(ks),
-    }
-    table = ResultTable(rows, meta)
+    for r in runs:
+        records, rate = r.results()
+        # A YAML pipeline is shown by the name inside it, not by its path.
+        rows.append(aggregate(r.pipe.name, records, ks, rate))
+    table = ResultTable(rows, _meta(ds, settings, kinds, ks, len(groups)), headline=ds.headline)
     if out_dir:
         dump_json(out_dir / "settings.json", settings.model_dump(mode="json"))
         dump_json(out_dir / "summary.json", table.to_dict())
         (out_dir / "summary.md").write_text(table.to_markdown() + "\n", encoding="utf-8")
         save_chart(table, out_dir / "chart.png")
     return table
+
+
+def _meta(
+    ds: Dataset, settings: Settings, kinds: Sequence[str], ks: Sequence[int], asked_of: int
+) -> dict[str, Any]:
+    """What produced a table: dataset, index location, code version, cutoffs."""
+    without_gold = sum(not q.gold_ids for q in ds.questions)
+    dataset: dict[str, Any] = {
+        "name": ds.name,
+        "questions": len(ds.questions),
+        # Retrieval means leave these out; answer means keep them.
+        "questions_without_gold": without_gold,
+        "hash": ds.content_hash,
+        "corpus": str(ds.corpus_path),
+    }
+    if ds.documents:
+        dataset.update({"documents": len(ds.documents), "documents_asked": asked_of})
+        # Every document's index lies in this folder, one sub-folder each.
+        index = _index_path(ds, settings, kinds, next(iter(ds.documents))).parent
+    else:
+        index = _index_path(ds, settings, kinds, None)
+    meta = {"dataset": dataset, "index": str(index), "code": code_version(), "ks": list(ks)}
+    if ds.headline:
+        meta["headline"] = list(ds.headline)
+    return meta
 
 
 #: Questions whose embeddings are computed in one model call.
@@ -210,50 +314,53 @@ class _PipelineRun:
     """One pipeline over a dataset's questions, resuming from records a previous run wrote."""
 
     def __init__(
-        self,
-        idx: RagIndex,
-        ds: Dataset,
-        pipeline: str,
-        ks: Sequence[int],
-        out: Path | None,
-        answer: bool,
-        progress: bool,
+        self, ds: Dataset, pipeline: str, ks: Sequence[int], out: Path | None, answer: bool
     ) -> None:
-        """Prepare the run; nothing is asked yet."""
-        self.idx, self.ds, self.pipeline, self.ks = idx, ds, pipeline, ks
+        """Read the records a previous run left; nothing is asked yet."""
+        self.ds, self.pipeline, self.ks, self.answer = ds, pipeline, ks, answer
         self.pipe = resolve_pipeline(pipeline)
-        self.answer, self.progress = answer, progress
         stem = Path(pipeline).stem
         self.store = RecordFile(out / "records" / f"{stem}.jsonl") if out else None
         self.traces = out / "traces" / f"{stem}.jsonl" if out else None
-
-    def all_records(self) -> tuple[list[QuestionRecord], float | None]:
-        """Every question's record, and questions per second of the ones asked now."""
-        done = self.store.load() if self.store else {}
-        todo = [q for q in self.ds.questions if q.id not in done]
-        if done:
+        self.done = self.store.load() if self.store else {}
+        if self.done:
             logger.info(
                 "%s: resuming, %d of %d questions already done",
-                self.pipeline,
-                len(done),
-                len(self.ds.questions),
+                pipeline,
+                len(self.done),
+                len(ds.questions),
             )
+        self.asked, self.seconds = 0, 0.0
+        self.idx: RagIndex | None = None
+
+    def pending(self, items: list[QAItem]) -> list[QAItem]:
+        """The questions among `items` without a record yet."""
+        return [q for q in items if q.id not in self.done]
+
+    def ask_all(self, idx: RagIndex, items: list[QAItem], embedder: Embedder, bar: tqdm) -> None:
+        """Ask the pending questions among `items` of one index."""
+        todo = self.pending(items)
+        self.idx = idx
+        bar.set_description(self.pipe.name)
         start = time.perf_counter()
-        bar = tqdm(total=len(todo), desc=self.pipe.name, unit="q", disable=not self.progress)
-        with bar:
-            for batch_start in range(0, len(todo), EMBED_BATCH):
-                batch = todo[batch_start : batch_start + EMBED_BATCH]
-                # One model call for a batch of questions; each query then reuses its vector.
-                vectors = self.idx.resources.embedder.embed_queries([q.question for q in batch])
-                for item, vector in zip(batch, vectors, strict=True):
-                    done[item.id] = self._ask(item, vector)
-                    bar.update(1)
-        seconds = time.perf_counter() - start
-        rate = len(todo) / seconds if todo and seconds > 0 else None
-        return [done[q.id] for q in self.ds.questions], rate
+        for batch_start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[batch_start : batch_start + EMBED_BATCH]
+            # One model call for a batch of questions; each query then reuses its vector.
+            vectors = embedder.embed_queries([q.question for q in batch])
+            for item, vector in zip(batch, vectors, strict=True):
+                self.done[item.id] = self._ask(item, vector)
+                bar.update(1)
+        self.seconds += time.perf_counter() - start
+        self.asked += len(todo)
+
+    def results(self) -> tuple[list[QuestionRecord], float | None]:
+        """Every question's record, and questions per second of the ones asked now."""
+        rate = self.asked / self.seconds if self.asked and self.seconds > 0 else None
+        return [self.done[q.id] for q in self.ds.questions], rate
 
     def _ask(self, item: QAItem, vector: np.ndarray) -> QuestionRecord:
         """Run one question and keep its record and trace."""
+        assert self.idx is not None, "ask_all sets the index before asking"
         start = time.perf_counter()
         answer = self.idx.ask(item.question, self.pipe, answer=self.answer, query_vector=vector)
         latency = (time.perf_counter() - start) * 1000

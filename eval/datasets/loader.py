@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
-import random
 from pathlib import Path
-from typing import Any
 
 from eval.datasets.corpus import CorpusIndex, read_corpus
-from eval.datasets.files import content_hash, find_corpus, find_openie, find_questions, read_records
+from eval.datasets.files import (
+    content_hash,
+    find_corpus,
+    find_openie,
+    find_questions,
+    read_records,
+)
 from eval.datasets.model import Dataset, QAItem
+from eval.datasets.qmsum import load_qmsum
+from eval.datasets.qmsum_layout import find_meetings
+from eval.datasets.selection import selected_indices, validated_selection
 from eval.datasets.styles import style_of
 from rag.errors import ConfigError, InputError
+from rag.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,27 +55,6 @@ def _resolve(
     return questions_path, corpus_path, folder
 
 
-def _selection(limit: int | None, sample: int | None, seed: int) -> dict[str, Any]:
-    """The validated selection, as recorded in the content hash."""
-    if limit is not None and sample is not None:
-        raise ConfigError("load_dataset: give limit or sample, not both")
-    for name, value in (("limit", limit), ("sample", sample)):
-        if value is not None and value < 1:
-            raise ConfigError(f"load_dataset: {name} must be at least 1, got {value}")
-    # The seed only matters, and is only recorded, when sampling.
-    return {"limit": limit} if limit else {"sample": sample, "seed": seed} if sample else {}
-
-
-def _select(count: int, selection: dict[str, Any]) -> list[int]:
-    """Indices of the chosen records, in file order."""
-    if "limit" in selection:
-        return list(range(min(count, selection["limit"])))
-    if "sample" in selection:
-        size = min(count, selection["sample"])
-        return sorted(random.Random(selection["seed"]).sample(range(count), size))
-    return list(range(count))
-
-
 def _check_gold(items: list[QAItem], corpus: CorpusIndex, corpus_path: Path) -> None:
     """Note on each question the gold the corpus lacks; warn once with the count."""
     unmatched, without_gold = [], 0
@@ -93,6 +80,15 @@ def _check_gold(items: list[QAItem], corpus: CorpusIndex, corpus_path: Path) -> 
         logger.info("%d questions have no gold passages; retrieval metrics skip them", without_gold)
 
 
+def _meetings_file(path: Path) -> Path | None:
+    """The QMSum meetings file `path` is, or holds when it has no HippoRAG-layout corpus."""
+    if path.is_file():
+        return find_meetings(path)
+    if path.is_dir() and find_corpus(path) is None:
+        return find_meetings(path)
+    return None
+
+
 def load_dataset(
     path: str | Path,
     *,
@@ -101,10 +97,23 @@ def load_dataset(
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
+    settings: Settings | None = None,
 ) -> Dataset:
-    """Load a question set (a dataset folder, or a questions file with corpus=) and its gold."""
+    """Load a question set (a dataset folder, or a questions file with corpus=) and its gold.
+
+    A QMSum meetings file (or a folder holding one, and no corpus) is recognized by its
+    records' `meeting_transcripts`: each meeting becomes its own corpus and each query is
+    evaluated against its own meeting only (see `eval.datasets.qmsum`). Its corpus files go
+    under `settings.cache_dir`, and its gold ids follow `settings.chunking`.
+    """
+    selection = validated_selection(limit, sample, seed)
+    meetings = _meetings_file(Path(path)) if corpus is None else None
+    if meetings is not None:
+        if questions is not None:
+            raise ConfigError(f"{meetings}: QMSum meetings hold their own queries; drop questions=")
+        name = Path(path).name if Path(path).is_dir() else meetings.stem
+        return load_qmsum(meetings, name, selection, settings or load_settings())
     questions_path, corpus_path, folder = _resolve(Path(path), questions, corpus)
-    selection = _selection(limit, sample, seed)
     records = read_records(questions_path)
     if not records:
         raise InputError(f"{questions_path}: no questions")
@@ -112,7 +121,7 @@ def load_dataset(
     index = read_corpus(corpus_path)
     items = [
         parse(records[i], i, f"{questions_path}: record {i}", index)
-        for i in _select(len(records), selection)
+        for i in selected_indices(len(records), selection)
     ]
     seen: set[str] = set()
     for item in items:

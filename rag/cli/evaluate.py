@@ -19,7 +19,8 @@ def eval_command(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset folder (HippoRAG layout: questions + corpus JSON) or questions file.",
+            help="Dataset folder (HippoRAG layout: questions + corpus JSON; or a QMSum "
+            "meetings .jsonl, each query asked of its own meeting) or questions file.",
         ),
     ],
     pipelines: Annotated[
@@ -49,25 +50,35 @@ def eval_command(
             "(default: the dataset's openie*.json if present)."
         ),
     ] = None,
-    ks: Annotated[str, typer.Option("--k", help="Recall cut-offs, comma-separated.")] = "1,2,5,10",
+    ks: Annotated[
+        str, typer.Option("--k", help="Recall, hit and precision cut-offs, comma-separated.")
+    ] = "1,2,5,10",
     no_answer: Annotated[
         bool,
         typer.Option(
             "--no-answer",
-            help="Retrieval only: skip the reader (Recall@k, MRR, latency; no EM/F1). Much faster.",
+            help="Retrieval only: skip the reader (Recall@k, MRR, nDCG, latency; no EM/F1/ROUGE-L)."
+            " Much faster.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
-    with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side. With --out,
-    a killed run resumes where it stopped."""
+    with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (for QMSum:
+    one index per meeting, and hit@5, precision@5, nDCG@10, ROUGE-L). With --out, a killed
+    run resumes where it stopped."""
     from eval.datasets import load_dataset
     from eval.runner import run
 
     settings = settings_with(graph__extractor=extractor)
     ds = load_dataset(
-        dataset, questions=questions, corpus=corpus, limit=limit, sample=sample, seed=seed
+        dataset,
+        questions=questions,
+        corpus=corpus,
+        limit=limit,
+        sample=sample,
+        seed=seed,
+        settings=settings,
     )
     k_values = tuple(int(k) for k in ks.split(","))
     table = run(
@@ -81,7 +92,11 @@ def eval_command(
     if as_json:
         emit_json(table.to_dict())
         return
-    console.print(f"[bold]{ds.name}[/]: {len(ds.questions)} questions, index {table.meta['index']}")
+    unscored = table.meta["dataset"]["questions_without_gold"]
+    skipped = f" ({unscored} without gold, left out of retrieval means)" if unscored else ""
+    console.print(
+        f"[bold]{ds.name}[/]: {len(ds.questions)} questions{skipped}, index {table.meta['index']}"
+    )
     console.print(table.to_markdown(), highlight=False, soft_wrap=True)
     if out:
         console.print(f"[dim]results in {out}[/]")

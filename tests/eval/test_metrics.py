@@ -11,10 +11,13 @@ from eval.metrics import (
     exact_match,
     hit_at_k,
     measured,
+    ndcg_at_k,
     normalize_answer,
+    precision_at_k,
     recall_at_k,
     reciprocal_rank,
     retrieval_scores,
+    rouge_l,
     token_f1,
 )
 
@@ -129,3 +132,42 @@ def test_score_dicts_and_aggregate_means() -> None:
     assert means["em"] == 1.0
     assert aggregate([{"em": None}]) == {"em": None}
     assert aggregate([]) == {}
+
+
+def test_precision_divides_gold_in_top_k_by_k() -> None:
+    ranked = ["a", "x", "b", "y", "c"]
+    gold = {"a", "b", "c", "d"}
+    assert precision_at_k(ranked, gold, 1) == 1.0
+    assert precision_at_k(ranked, gold, 2) == 0.5
+    assert precision_at_k(ranked, gold, 5) == 0.6
+    # Fewer hits than k: the empty slots count as not relevant.
+    assert precision_at_k(["a"], gold, 5) == 0.2
+    # Duplicates take no slot: distinct ranking a, x, b.
+    assert precision_at_k(["a", "a", "x", "b"], gold, 3) == pytest.approx(2 / 3)
+    assert precision_at_k(ranked, [], 5) is None
+    with pytest.raises(ValueError):
+        precision_at_k(ranked, gold, 0)
+
+
+def test_ndcg_with_binary_gain() -> None:
+    ranked = ["a", "x", "b", "y"]
+    gold = {"a", "b", "c"}
+    # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal over min(3, 4) = 3 items: 1 + 1/log2(3) + 0.5.
+    assert ndcg_at_k(ranked, gold, 4) == pytest.approx(1.5 / 2.1309297535714573)
+    # k = 2: DCG = 1; ideal = 1 + 1/log2(3).
+    assert ndcg_at_k(ranked, gold, 2) == pytest.approx(1 / 1.6309297535714575)
+    # One gold id at distinct rank 2 (the repeat of x takes no slot): 1/log2(3) over 1.
+    assert ndcg_at_k(["x", "x", "a"], {"a"}, 2) == pytest.approx(0.6309297535714575)
+    assert ndcg_at_k(["a", "b"], {"a", "b"}, 10) == 1.0
+    assert ndcg_at_k([], {"a"}, 10) == 0.0
+    assert ndcg_at_k(ranked, set(), 10) is None
+
+
+def test_rouge_l_is_the_lcs_f_measure_with_stemming() -> None:
+    # Tokens: the cat sat on the mat (6) / the cat was sit(ting) on a mat (7); LCS "the cat on
+    # mat" has 4: P = 4/6, R = 4/7, F = 2 * 4 / (6 + 7).
+    reference = "The cat was sitting on a mat."
+    assert rouge_l("the cat sat on the mat", [reference]) == pytest.approx(8 / 13)
+    assert rouge_l("the cat sat on the mat", [reference, "The cat sat on the mat!"]) == 1.0
+    assert rouge_l("", [reference]) == 0.0
+    assert rouge_l("anything", []) is None
