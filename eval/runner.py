@@ -13,6 +13,7 @@ import logging
 import subprocess
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -247,11 +248,12 @@ def run(
     )
     settings = with_dataset_extractor(ds, settings)
     # Fail on an unknown pipeline or document before any work, and learn which indexes to build.
-    needed = set().union(*(resolve_pipeline(name).index_kinds() for name in pipelines))
-    kinds = sorted(needed | set(DEFAULT_KINDS))
+    for name in pipelines:
+        resolve_pipeline(name)
     groups = _by_document(ds)
     out_dir = Path(out) if out else None
     runs = [_PipelineRun(ds, name, ks, out_dir, answer) for name in pipelines]
+    builds = build_groups(runs, settings)
     todo = sum(len(r.pending(items)) for r in runs for _, items in groups)
     shared: Embedder | None = None
     if ds.documents and todo:
@@ -262,9 +264,12 @@ def run(
         for document, items in groups:
             if not any(r.pending(items) for r in runs):
                 continue
-            with dataset_index(ds, settings, kinds, document) as idx:
-                for r in runs:
-                    r.ask_all(idx, items, shared or idx.resources.embedder, bar)
+            for build in builds:
+                if not any(r.pending(items) for r in build.runs):
+                    continue
+                with dataset_index(ds, build.settings, build.kinds, document) as idx:
+                    for r in build.runs:
+                        r.ask_all(idx, items, shared or idx.resources.embedder, bar)
     if shared is not None and callable(close := getattr(shared, "close", None)):
         close()
     rows = []
@@ -272,13 +277,48 @@ def run(
         records, rate = r.results()
         # A YAML pipeline is shown by the name inside it, not by its path.
         rows.append(aggregate(r.pipe.name, records, ks, rate))
-    table = ResultTable(rows, _meta(ds, settings, kinds, ks, len(groups)), headline=ds.headline)
+    meta = _meta(ds, builds[0].settings, builds[0].kinds, ks, len(groups))
+    if len(builds) > 1:
+        # Pipelines that name other build settings (tree builders, say) ran on other indexes.
+        meta["indexes"] = {
+            ", ".join(r.pipe.name for r in b.runs): _meta(ds, b.settings, b.kinds, ks, 0)["index"]
+            for b in builds
+        }
+    table = ResultTable(rows, meta, headline=ds.headline)
     if out_dir:
         dump_json(out_dir / "settings.json", settings.model_dump(mode="json"))
         dump_json(out_dir / "summary.json", table.to_dict())
         (out_dir / "summary.md").write_text(table.to_markdown() + "\n", encoding="utf-8")
         save_chart(table, out_dir / "chart.png")
     return table
+
+
+@dataclass
+class BuildGroup:
+    """Pipelines that run on one index: the settings it is built with and the kinds it holds."""
+
+    settings: Settings
+    kinds: list[str]
+    runs: list[_PipelineRun]
+
+
+def build_groups(runs: Sequence[_PipelineRun], settings: Settings) -> list[BuildGroup]:
+    """Pipelines grouped by the build settings they name; those naming none join the first
+    group, since any index with their kinds serves them."""
+    by_build: dict[str, list[_PipelineRun]] = {}
+    for r in runs:
+        by_build.setdefault(json.dumps(r.pipe.build, sort_keys=True), []).append(r)
+    free = by_build.pop(json.dumps({}), [])
+    members = list(by_build.values()) or [[]]
+    members[0] = free + members[0]
+    groups = []
+    for group in members:
+        built = settings
+        for section, values in (group[-1].pipe.build if group else {}).items():
+            built = built.with_section(section, **values)
+        needed = set().union(*(r.pipe.index_kinds() for r in group))
+        groups.append(BuildGroup(built, sorted(needed | set(DEFAULT_KINDS)), group))
+    return groups
 
 
 def _meta(

@@ -193,3 +193,20 @@ def test_two_eval_processes_share_one_cold_dataset_index(
     assert len([line for line in logs if "building the missing index" in line]) == 1
     index_dir = Path(summaries[0]["meta"]["index"])
     assert json.loads((index_dir / "manifest.json").read_text())["counts"]["passages"] == 9
+
+
+def test_pipelines_naming_other_tree_builders_run_on_their_own_indexes(
+    dataset: Path, tmp_path: Path, settings: Settings
+) -> None:
+    from rag.manifest import read_manifest
+
+    pipelines = ["dense", "memwalker", "memtree"]
+    table = rag_eval.run(dataset, pipelines, out=tmp_path / "r", settings=settings, answer=False)
+    assert [r["pipeline"] for r in table.rows] == pipelines
+    indexes = table.meta["indexes"]
+    assert set(indexes) == {"dense, memwalker", "memtree"}
+    built = {
+        name: read_manifest(Path(path)).operators["tree_builder"] for name, path in indexes.items()
+    }
+    assert built == {"dense, memwalker": "memwalker", "memtree": "memtree"}
+    assert table.row("memtree")["recall@5"] == 1.0
