@@ -63,6 +63,7 @@ class QueryState:
 
     `results` holds every hit list a step produced, under the step's output name, so one
     index can be searched several times (per clue, per thought); `hits` is the current ranking.
+    `context` holds texts for the reader that are not passages (a tree's summaries).
     """
 
     question: Query
@@ -73,6 +74,7 @@ class QueryState:
     results: dict[str, list[Hit]] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
     answer: Answer | None = None
     trace: list[TraceEvent] = field(default_factory=list)
     retrieval_only: bool = False

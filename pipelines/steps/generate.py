@@ -53,7 +53,9 @@ class GenerateStep(Step):
         hits = state.results[self.source] if self.source else state.hits
         top = [h.passage_id for h in hits[: self.passages]]
         passages = state.resources.store.get_many(top)
-        reading = self._reader(state).read(state.query, passages, query_vector=state.query_vector)
+        reading = self._reader(state).read(
+            state.query, passages, query_vector=state.query_vector, context=state.context
+        )
         state.answer = Answer(
             question=state.query,
             text=reading.answer,
@@ -61,7 +63,7 @@ class GenerateStep(Step):
             reader=reading.reader,
         )
         state.record(
-            inputs={"passages": top, "reader": reading.reader},
+            inputs={"passages": top, "reader": reading.reader, "context": len(state.context)},
             outputs={
                 "answer": reading.answer,
                 "citations": [c.passage_id for c in reading.citations],

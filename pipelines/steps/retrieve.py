@@ -109,6 +109,11 @@ class RetrieveStep(Step):
         state.results[self.output_name] = hits
         state.hits = hits
         details = results[0].details if len(results) == 1 else {}
+        for found in results:
+            # A tree's summaries reach the reader as background, once each.
+            for item in found.details.get("context", []):
+                if item["text"] not in state.context:
+                    state.context.append(item["text"])
         state.record(
             inputs={"index": self.index, "query": texts, "k": k, "search": self.search},
             outputs={

@@ -56,8 +56,12 @@ class ExtractiveReader(Reader):
         question: str,
         passages: Sequence[Passage],
         query_vector: np.ndarray | None = None,
+        context: Sequence[str] = (),
     ) -> Reading:
-        """Answer with a span of the best-supported sentence and cite the passages it came from."""
+        """Answer with a span of the best-supported sentence and cite the passages it came from.
+
+        `context` is not read: an extractive answer must be a span of a passage it can cite.
+        """
         top = list(passages[: self.max_passages])
         units = [(rank, s) for rank, p in enumerate(top) for s in split_sentences(p.text)]
         if not units:

@@ -25,6 +25,8 @@ SYSTEM_PROMPT = (
     'answer, reply {"answer": "unknown", "citations": []}.'
 )
 USER_TEMPLATE = "Passages:\n{passages}\n\nQuestion: {question}\nJSON:"
+# Summaries give the wider picture; only numbered passages can be cited.
+BACKGROUND_TEMPLATE = "Background (summaries of the wider text; not citable):\n{background}\n\n"
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 _LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*", re.IGNORECASE)
@@ -52,15 +54,17 @@ class LLMReader(Reader):
         question: str,
         passages: Sequence[Passage],
         query_vector: np.ndarray | None = None,
+        context: Sequence[str] = (),
     ) -> Reading:
-        """Prompt the LLM with numbered passages; turn its reply into an answer with citations."""
+        """Prompt the LLM with numbered passages (after any background `context`); turn its
+        reply into an answer with citations."""
         top = list(passages[: self.max_passages])
         if not top:
             logger.info("llm reader has no passages; the LLM is not called")
             return Reading(answer="", reader=self.name, details={"reason": "no passages"})
         messages = [
             ChatMessage(role="system", content=SYSTEM_PROMPT),
-            ChatMessage(role="user", content=build_prompt(question, top)),
+            ChatMessage(role="user", content=build_prompt(question, top, context)),
         ]
         response = self.llm.chat(messages, stage="generate")
         answer, numbers, mode = parse_reply(response.text)
@@ -90,13 +94,18 @@ class LLMReader(Reader):
         return Reading(answer=answer, citations=citations, reader=self.name, details=details)
 
 
-def build_prompt(question: str, passages: Sequence[Passage]) -> str:
-    """Render the user prompt: passages numbered from 1 with their titles, then the question."""
+def build_prompt(question: str, passages: Sequence[Passage], context: Sequence[str] = ()) -> str:
+    """Render the user prompt: background summaries if any, passages numbered from 1 with their
+    titles, then the question."""
     blocks = []
     for i, p in enumerate(passages, start=1):
         head = f"[{i}] {p.title}" if p.title else f"[{i}]"
         blocks.append(f"{head}\n{p.text.strip()}")
-    return USER_TEMPLATE.format(passages="\n\n".join(blocks), question=question.strip())
+    prompt = USER_TEMPLATE.format(passages="\n\n".join(blocks), question=question.strip())
+    if not context:
+        return prompt
+    background = "\n".join(f"- {text.strip()}" for text in context)
+    return BACKGROUND_TEMPLATE.format(background=background) + prompt
 
 
 def parse_reply(text: str) -> tuple[str, list[int], str]:

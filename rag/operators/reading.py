@@ -33,8 +33,13 @@ class Reader(ABC):
         question: str,
         passages: Sequence[Passage],
         query_vector: np.ndarray | None = None,
+        context: Sequence[str] = (),
     ) -> Reading:
-        """Answer the question from the passages; query_vector saves re-embedding the question."""
+        """Answer the question from the passages; query_vector saves re-embedding the question.
+
+        `context` holds texts that are not passages (a tree's summaries, say): background a
+        reader may use but cannot cite.
+        """
 
 
 def cite(passage: Passage, quote: str) -> Citation:
