@@ -187,6 +187,7 @@ def aggregate(
     row[f"ndcg@{NDCG_K}"] = mean(f"ndcg@{NDCG_K}")
     row["rougeL"] = mean("rougeL")
     row["latency_mean_ms"] = float(latencies.mean()) if len(records) else None
+    row["latency_p50_ms"] = float(np.percentile(latencies, 50)) if len(records) else None
     row["latency_p95_ms"] = float(np.percentile(latencies, 95)) if len(records) else None
     row["questions_per_s"] = questions_per_s
     row["llm_calls"] = sum(r.llm_calls for r in records)

@@ -138,6 +138,11 @@ class Index(ABC, Generic[SearchT]):
         """Seconds per build stage since the last call (for build reports); none by default."""
         return {}
 
+    def build_counts(self) -> dict[str, int]:
+        """What the index holds and what building it cost beyond passages (e.g. tree nodes,
+        summaries made, LLM calls), for the manifest; none by default."""
+        return {}
+
     def __len__(self) -> int:
         """Number of passages held."""
         return len(self.ids())

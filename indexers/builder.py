@@ -265,7 +265,11 @@ def _manifest(
         llm={"provider": settings.llm.provider, "model": settings.llm.model},
         operators=_operators(settings, indexes),
         indexes=list(indexes),
-        counts={"passages": len(store), "sources": len(sources)},
+        counts={
+            "passages": len(store),
+            "sources": len(sources),
+            **{k: v for index in indexes.values() for k, v in index.build_counts().items()},
+        },
         build={
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(report.seconds, 3),

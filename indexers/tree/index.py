@@ -70,6 +70,8 @@ class TreeIndex(Index[TreeSearch]):
         self._summarizer = summarizer
         self._context = context
         self.last_update: dict[str, float] = {}
+        # Summaries and LLM calls of this process's edits, for the build report.
+        self._made = {"summaries": 0, "llm_calls": 0}
         self._stage_seconds: dict[str, float] = defaultdict(float)
 
     @classmethod
@@ -117,10 +119,22 @@ class TreeIndex(Index[TreeSearch]):
             "llm_calls": int(editor.stats["llm_calls"]),
             "seconds": round(time.perf_counter() - start, 3),
         }
+        self._made["summaries"] += int(editor.stats["summaries"])
+        self._made["llm_calls"] += int(editor.stats["llm_calls"])
         self._stage_seconds["tree:summarize"] += editor.stats["summarize_s"]
         self._stage_seconds["tree:embed"] += editor.stats["embed_s"]
         shaped = time.perf_counter() - start - editor.stats["summarize_s"] - editor.stats["embed_s"]
         self._stage_seconds["tree:shape"] += shaped
+
+    def build_counts(self) -> dict[str, int]:
+        """Nodes held, and summaries made and LLM calls spent by this run's edits."""
+        summaries = sum(1 for _ in self.tree.summary_nodes())
+        return {
+            "tree_nodes": len(self.tree),
+            "tree_summary_nodes": summaries,
+            "tree_summaries_made": self._made["summaries"],
+            "tree_llm_calls": self._made["llm_calls"],
+        }
 
     def take_stage_seconds(self) -> dict[str, float]:
         """Seconds spent shaping, summarizing and embedding since the last call."""

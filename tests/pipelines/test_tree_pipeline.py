@@ -76,3 +76,15 @@ def test_a_preset_for_another_tree_builder_names_the_rebuild(
         assert idx.ask("Who designed the Eiffel Tower?", "memwalker", answer=False).hits
         with pytest.raises(ConfigError, match=r"tree.builder=raptor.*--tree-builder raptor"):
             idx.ask("Who designed the Eiffel Tower?", "raptor")
+
+
+def test_the_manifest_counts_tree_nodes_and_llm_calls(tree_index: Path) -> None:
+    from rag.manifest import read_manifest
+
+    manifest = read_manifest(tree_index)
+    counts = manifest.counts
+    assert counts["tree_nodes"] == counts["passages"] + counts["tree_summary_nodes"]
+    assert counts["tree_summaries_made"] == counts["tree_summary_nodes"] > 0
+    assert counts["tree_llm_calls"] == 0
+    assert manifest.operators["summarize"] == "extractive"
+    assert manifest.build["stage_seconds"]["tree:summarize"] >= 0
