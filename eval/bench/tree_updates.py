@@ -39,9 +39,15 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def bench_tree_updates(
-    corpus: Path, settings: Settings, builder: str = "memtree", deletes: int = 100, limit: int = 0
+    corpus: Path,
+    settings: Settings,
+    builder: str = "memtree",
+    deletes: int = 100,
+    limit: int = 0,
+    initial: int = 0,
 ) -> dict[str, Any]:
-    """Insert every passage of `corpus` alone, delete `deletes` of them, save and reload."""
+    """Build from the first `initial` passages at once, insert every other passage of `corpus`
+    alone, delete `deletes` of them, save and reload."""
     passages = corpus_passages(corpus, settings)
     if limit:
         passages = passages[:limit]
@@ -50,8 +56,12 @@ def bench_tree_updates(
         [p.embedding_text for p in passages], show_progress=settings.show_progress
     )
     index = TreeIndex(embedder, TreeSettings.model_validate({"builder": builder}))
+    start = time.perf_counter()
+    if initial:
+        index.add(passages[:initial], vectors[:initial])
+    build_s = time.perf_counter() - start
     insert_s, insert_summaries = [], []
-    pairs = list(zip(passages, vectors, strict=True))
+    pairs = list(zip(passages, vectors, strict=True))[initial:]
     for passage, vector in tqdm(pairs, desc="insert", disable=not settings.show_progress):
         start = time.perf_counter()
         index.add([passage], vector[None, :])
@@ -72,6 +82,8 @@ def bench_tree_updates(
     return {
         "builder": builder,
         "passages": len(passages),
+        "initial_build": {"passages": initial, "seconds": round(build_s, 2)},
+        "inserts": len(insert_s),
         "insert": _percentiles(insert_s),
         "summaries_per_insert": round(float(np.mean(insert_summaries)), 2),
         "deletes": len(delete_s),

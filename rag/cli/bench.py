@@ -207,13 +207,16 @@ def tree_updates_command(
     builder: Annotated[str, typer.Option(help="raptor, memwalker or memtree.")] = "memtree",
     deletes: Annotated[int, typer.Option(min=0, help="Passages deleted after the inserts.")] = 100,
     limit: Annotated[int, typer.Option(min=0, help="Only the first N passages; 0 = all.")] = 0,
+    initial: Annotated[
+        int, typer.Option(min=0, help="Build from the first N passages at once, then insert.")
+    ] = 0,
     json_out: Annotated[Path | None, typer.Option(help="Also write the result as JSON.")] = None,
 ) -> None:
     """Insert a corpus into a tree one passage at a time, then delete some: time and summaries
     per insert and per delete, and the tree's load checks afterwards."""
     from eval.bench.tree_updates import bench_tree_updates
 
-    result = bench_tree_updates(corpus, settings_with(), builder, deletes, limit)
+    result = bench_tree_updates(corpus, settings_with(), builder, deletes, limit, initial)
     emit_json(result)
     if json_out:
         json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
