@@ -113,6 +113,7 @@ class RaptorBuilder(TreeBuilder):
             if len(groups) >= len(layer):
                 logger.info("raptor: clustering no longer reduces %d nodes; stopping", len(layer))
                 break
+            logger.info("raptor: %d nodes clustered into %d", len(layer), len(groups))
             layer = [editor.new_summary([layer[i] for i in g], partition) for g in groups]
             # The next layer clusters the embeddings of these summaries, so they are made now.
             editor.refresh()

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from indexers.tree.model import SummaryTree, TreeNode
 from rag.embed.base import Embedder
@@ -29,11 +30,18 @@ def unit(vector: np.ndarray) -> np.ndarray:
 class TreeEditor:
     """Edits one tree and remembers the summary nodes whose text is out of date."""
 
-    def __init__(self, tree: SummaryTree, summarizer: Summarizer, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        tree: SummaryTree,
+        summarizer: Summarizer,
+        embedder: Embedder,
+        show_progress: bool = False,
+    ) -> None:
         """Edit `tree`; `refresh` summarizes with `summarizer` and embeds with `embedder`."""
         self.tree = tree
         self.summarizer = summarizer
         self.embedder = embedder
+        self.show_progress = show_progress
         self.dirty: set[str] = set()
         self.stats: dict[str, float] = defaultdict(float)
 
@@ -122,8 +130,14 @@ class TreeEditor:
         from rag.tokens import count_tokens
 
         tree, done = self.tree, 0
-        with usage_scope() as usage:
-            for wave in self._waves():
+        waves = self._waves()
+        total = sum(len(w) for w in waves)
+        # Only long refreshes (a first build, an LLM summarizer) are worth a bar.
+        bar = tqdm(
+            total=total, desc="summaries", unit="node", disable=not self.show_progress or total < 20
+        )
+        with usage_scope() as usage, bar:
+            for wave in waves:
                 for nid in wave:
                     tree.refresh_derived(nid)
                 groups = [[tree.nodes[c].text for c in tree.nodes[nid].children] for nid in wave]
@@ -148,6 +162,7 @@ class TreeEditor:
                     }
                     tree.vectors[nid] = unit(np.asarray(vector))
                 done += len(wave)
+                bar.update(len(wave))
         tree.changed()
         self.dirty.clear()
         self.stats["summaries"] += done

@@ -109,7 +109,8 @@ class TreeIndex(Index[TreeSearch]):
 
     def _editor(self) -> TreeEditor:
         """An editor of this tree with its summarizer."""
-        return TreeEditor(self.tree, self.summarizer(), self.embedder)
+        show = self._context is not None and self._context.show_progress
+        return TreeEditor(self.tree, self.summarizer(), self.embedder, show_progress=show)
 
     def _finish(self, editor: TreeEditor, start: float) -> None:
         """Summarize what the edit touched and record what it cost."""
