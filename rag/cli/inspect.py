@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rag.cli.commands import app, reports_errors
+from rag.cli.commands import app, err_console, reports_errors
 from rag.cli.output import console, emit_json
 from rag.errors import MemragError
 from rag.manifest import read_manifest
@@ -132,7 +132,7 @@ def _inspect_tree(index: Path, kinds: list[str], export_to: Path | None, as_json
     summary_tree, config = read_tree(index / "tree")
     if export_to:
         export(summary_tree, export_to)
-        console.print(f"[dim]tree written to {export_to}[/]")
+        err_console.print(f"[dim]tree written to {export_to}[/]")
     info = outline(summary_tree, config)
     if as_json:
         emit_json(info)
