@@ -7,16 +7,29 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from indexers.base import KindConfig, validate_config
+from indexers.base import KindConfig, SearchResult, validate_config
 from indexers.registry import index_kind
 from pipelines.state import QueryState
 from pipelines.step import Step
 from rag.fusion import reciprocal_rank_fusion
-from rag.query import Query
 from rag.types import Hit
 
 #: How many ranked ids a trace event keeps per hit list.
 TRACE_HITS = 20
+
+
+def search_texts(
+    state: QueryState, index_name: str, texts: list[str], k: int, config: KindConfig
+) -> list[SearchResult]:
+    """Search one index with each text; the question reuses its embedding, other texts are
+    embedded together in one batch. Hits of a text other than the question name it."""
+    index = state.resources.index(index_name)
+    queries = [state.question] if texts == [state.query] else state.question.derive(texts)
+    results = [index.search_with_details(q, k, config) for q in queries]
+    for text, result in zip(texts, results, strict=True):
+        if text != state.query:
+            result.hits = _with_query(result.hits, text)
+    return results
 
 
 def _with_query(hits: list[Hit], text: str) -> list[Hit]:
@@ -83,28 +96,18 @@ class RetrieveStep(Step):
         """The one index it searches."""
         return {self.index}
 
-    def _queries(self, state: QueryState, texts: list[str]) -> list[Query]:
-        """Query values for the texts; the question's own, or new ones embedded in one batch."""
-        if texts == [state.query]:
-            return [state.question]
-        return state.question.derive(texts)
-
     def _run(self, state: QueryState) -> QueryState:
         """Search with each query text and store the (fused) hits under the output name."""
         settings = state.resources.settings.retrieval
         k = self.k or settings.top_k
-        index = state.resources.index(self.index)
         texts = state.source_texts(self.query)
-        queries = self._queries(state, texts)
-        config = self.config
-        results = [index.search_with_details(q, k, config) for q in queries]
+        results = search_texts(state, self.index, texts, k, self.config) if texts else []
         if not texts:
             hits = []
         elif len(texts) == 1:
-            first = results[0].hits
-            hits = first if texts[0] == state.query else _with_query(first, texts[0])
+            hits = results[0].hits
         else:
-            lists = {t: _with_query(r.hits, t) for t, r in zip(texts, results, strict=True)}
+            lists = {t: r.hits for t, r in zip(texts, results, strict=True)}
             hits = reciprocal_rank_fusion(lists, k=settings.rrf_k, limit=k)
         state.results[self.output_name] = hits
         state.hits = hits
