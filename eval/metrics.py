@@ -16,6 +16,9 @@ reference normalizes to nothing, F1 is 1.0 if both do and 0.0 otherwise (v1.1 gi
 when both are empty, which would score F1 below EM). ROUGE-L is the F-measure of the longest
 common subsequence (Google's rouge-score with its Porter stemmer, as summarization papers report
 it), best over the references; it suits long free-form answers that EM and F1 punish.
+
+A question whose honest answer is that the source does not say (LoCoMo's adversarial category)
+is scored by `declines`: whether the prediction declines, by wording (see its docstring).
 """
 
 from __future__ import annotations
@@ -150,6 +153,75 @@ def rouge_l(prediction: str, answers: Sequence[str]) -> float | None:
         return None
     scorer = _rouge_scorer()
     return max(float(scorer.score(a, prediction)["rougeL"].fmeasure) for a in answers)
+
+
+#: Predictions that decline when they are the whole (normalized) answer. Single words such as
+#: "none" are taken only alone: inside a longer answer they are more likely part of a claim.
+DECLINE_ANSWERS = ("unknown", "none", "n/a", "nothing", "no answer", "not sure", "unanswerable")
+#: Phrases that decline wherever they occur in the (normalized) prediction.
+DECLINE_PHRASES = (
+    "not mentioned",
+    "never mentioned",
+    "no mention",
+    "not mention",
+    "no information",
+    "not enough information",
+    "insufficient information",
+    "no relevant information",
+    "isn't mentioned",
+    "wasn't mentioned",
+    "doesn't mention",
+    "didn't mention",
+    "does not say",
+    "doesn't say",
+    "did not say",
+    "didn't say",
+    "does not specify",
+    "not specified",
+    "not stated",
+    "not provided",
+    "not available",
+    "not discussed",
+    "not known",
+    "is unknown",
+    "remains unknown",
+    "do not know",
+    "don't know",
+    "cannot be determined",
+    "can not be determined",
+    "can't be determined",
+    "cannot determine",
+    "cannot be answered",
+    "cannot answer",
+    "can't answer",
+    "not answerable",
+    "unanswerable",
+)
+# Phrases are matched after the same normalization as answers, so they are normalized too
+# ("doesn't say" becomes "doesnt say"), and padded so that they match whole words only.
+_DECLINE_ANSWERS = frozenset(normalize_answer(a) for a in DECLINE_ANSWERS)
+_DECLINE_PHRASES = tuple(f" {normalize_answer(p)} " for p in DECLINE_PHRASES)
+
+
+def declines(prediction: str) -> bool:
+    """Whether a prediction declines to answer: says the information is not there.
+
+    True when the SQuAD-normalized prediction is empty (the extractive reader's answer when it
+    has nothing to read), is one of `DECLINE_ANSWERS` ("unknown", the LLM reader's reply when
+    the passages lack the answer), or contains one of `DECLINE_PHRASES` ("not mentioned", "no
+    information", "does not say", "cannot be determined", ...) as whole words. A wording
+    matcher, not a judge: "I doubt it" or an answer hedged in other words counts as answering.
+    """
+    norm = normalize_answer(prediction)
+    if not norm or norm in _DECLINE_ANSWERS:
+        return True
+    padded = f" {norm} "
+    return any(phrase in padded for phrase in _DECLINE_PHRASES)
+
+
+def declined(prediction: str) -> float:
+    """1.0 when the prediction declines to answer (see `declines`), else 0.0."""
+    return float(declines(prediction))
 
 
 def retrieval_scores(

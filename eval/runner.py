@@ -1,6 +1,6 @@
 """The side-by-side runner: several pipelines over one index, same questions, one process.
 
-A per-document set (QMSum: `Dataset.documents`) gets one index per document instead, each
+A per-document set (QMSum, LoCoMo: `Dataset.documents`) gets one index per document instead, each
 built once per (corpus content, index settings) and opened in turn; every question is asked of
 its own document's index only.
 """
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from eval.categories import adversarial_scores, category_means, category_of
 from eval.datasets import Dataset, QAItem, load_dataset
 from eval.metrics import (
     exact_match,
@@ -127,7 +128,8 @@ def _uncached(settings: Settings) -> EmbedderSettings:
 def score(
     item: QAItem, ranked: list[str], prediction: str, ks: Sequence[int], answered: bool = True
 ) -> dict[str, float | None]:
-    """Retrieval and answer metrics of one question (answer metrics only when `answered`)."""
+    """Retrieval and answer metrics of one question (answer metrics only when `answered`);
+    an adversarial question (no reference answer) gets `declined` instead of EM and F1."""
     gold = item.gold_ids
     scores: dict[str, float | None] = {f"recall@{k}": recall_at_k(ranked, gold, k) for k in ks}
     scores.update({f"hit@{k}": hit_at_k(ranked, gold, k) for k in ks})
@@ -138,6 +140,7 @@ def score(
     scores["em"] = exact_match(prediction, item.answers) if scored else None
     scores["f1"] = token_f1(prediction, item.answers) if scored else None
     scores["rougeL"] = rouge_l(prediction, item.answers) if scored else None
+    scores.update(adversarial_scores(item, prediction, answered))
     return scores
 
 
@@ -162,6 +165,7 @@ def _record(
         llm_tokens=sum(e.llm_tokens for e in answer.trace if e.parent is None),
         trace=QuestionRecord.trace_summary(answer),
         scores=scores,
+        category=category_of(item),
     )
 
 
@@ -181,6 +185,7 @@ def aggregate(
     row: dict[str, Any] = {"pipeline": pipeline, "questions": len(records)}
     row.update({f"recall@{k}": mean(f"recall@{k}") for k in ks})
     row.update({"mrr": mean("rr"), "em": mean("em"), "f1": mean("f1")})
+    row.update(category_means(records))
     # In JSON for every dataset; the table shows them where the dataset names them headline.
     row.update({f"hit@{k}": mean(f"hit@{k}") for k in ks})
     row.update({f"precision@{k}": mean(f"precision@{k}") for k in ks})

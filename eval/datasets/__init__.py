@@ -1,4 +1,4 @@
-"""Question sets with gold passage ids: MuSiQue, HotpotQA, 2Wiki, QMSum and users' JSONL."""
+"""Question sets with gold passage ids: MuSiQue, HotpotQA, 2Wiki, QMSum, LoCoMo, users' JSONL."""
 
 from eval.datasets.loader import load_dataset
 from eval.datasets.model import Dataset, QAItem

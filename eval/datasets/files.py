@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,31 @@ def content_hash(corpus: Path, questions: Path, selection: dict[str, Any]) -> st
                 digest.update(block)
     digest.update(json.dumps(selection, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def first_record(path: Path) -> Any:
+    """The first JSON record of a .jsonl or .json list file, or None when it has none."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            if path.suffix.lower() == ".jsonl":
+                # Only the first line is parsed: enough to recognize the layout, cheap on big files.
+                line = next((x for x in handle if x.strip()), "")
+                return json.loads(line) if line else None
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data[0] if isinstance(data, list) and data else None
+
+
+def find_by_content(path: Path, is_kind: Callable[[Path], bool], kind: str) -> Path | None:
+    """The file of a layout recognized by content that `path` is or its folder holds, or None.
+
+    `kind` names the layout in the error raised when a folder holds several such files.
+    """
+    if path.is_file():
+        return path if is_kind(path) else None
+    found = sorted(p for p in path.iterdir() if is_kind(p))
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise ConfigError(f"{path}: several {kind} files ({names}); pass one of them")
+    return found[0] if found else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from eval.datasets.corpus import CorpusIndex, read_corpus
@@ -13,6 +14,9 @@ from eval.datasets.files import (
     find_questions,
     read_records,
 )
+from eval.datasets.gold import mark_unmatched
+from eval.datasets.locomo import load_locomo
+from eval.datasets.locomo_layout import find_conversations
 from eval.datasets.model import Dataset, QAItem
 from eval.datasets.qmsum import load_qmsum
 from eval.datasets.qmsum_layout import find_meetings
@@ -57,35 +61,33 @@ def _resolve(
 
 def _check_gold(items: list[QAItem], corpus: CorpusIndex, corpus_path: Path) -> None:
     """Note on each question the gold the corpus lacks; warn once with the count."""
-    unmatched, without_gold = [], 0
+    missing: dict[str, list[str]] = {}
+    without_gold = 0
     for item in items:
         if not item.gold_ids and not item.gold_titles:
             without_gold += 1
             continue
-        missing = [g for g in item.gold_ids if g not in corpus.ids]
-        missing += [t for t in item.gold_titles if t not in corpus.by_title]
-        if missing or not item.gold_ids:
-            item.metadata["unmatched_gold"] = missing
-            unmatched.append(item.id)
-    if unmatched:
-        logger.warning(
-            "%s: %d of %d questions have gold passages not in the corpus; they keep the gold "
-            "they have, and recall counts the missing ones as misses (first: %s)",
-            corpus_path,
-            len(unmatched),
-            len(items),
-            unmatched[0],
-        )
+        lacking = [g for g in item.gold_ids if g not in corpus.ids]
+        lacking += [t for t in item.gold_titles if t not in corpus.by_title]
+        if lacking or not item.gold_ids:
+            missing[item.id] = lacking
+    mark_unmatched(
+        items,
+        missing,
+        corpus_path,
+        "have gold passages not in the corpus; they keep the gold they have, and recall counts "
+        "the missing ones as misses",
+    )
     if without_gold:
         logger.info("%d questions have no gold passages; retrieval metrics skip them", without_gold)
 
 
-def _meetings_file(path: Path) -> Path | None:
-    """The QMSum meetings file `path` is, or holds when it has no HippoRAG-layout corpus."""
+def _own_layout(path: Path, find: Callable[[Path], Path | None]) -> Path | None:
+    """The file of a layout `find` recognizes that `path` is, or holds when it has no corpus."""
     if path.is_file():
-        return find_meetings(path)
+        return find(path)
     if path.is_dir() and find_corpus(path) is None:
-        return find_meetings(path)
+        return find(path)
     return None
 
 
@@ -98,21 +100,36 @@ def load_dataset(
     sample: int | None = None,
     seed: int = 0,
     settings: Settings | None = None,
+    turns_per_passage: int | None = None,
 ) -> Dataset:
     """Load a question set (a dataset folder, or a questions file with corpus=) and its gold.
 
     A QMSum meetings file (or a folder holding one, and no corpus) is recognized by its
     records' `meeting_transcripts`: each meeting becomes its own corpus and each query is
-    evaluated against its own meeting only (see `eval.datasets.qmsum`). Its corpus files go
-    under `settings.cache_dir`, and its gold ids follow `settings.chunking`.
+    evaluated against its own meeting only (see `eval.datasets.qmsum`). A LoCoMo file (or a
+    folder holding one, and no corpus) is recognized by its records' `conversation` and `qa`:
+    each sample is its own corpus, with passages of `turns_per_passage` turns (default 1; see
+    `eval.datasets.locomo`). Their corpus files go under `settings.cache_dir`, and their gold
+    ids follow `settings.chunking`.
     """
     selection = validated_selection(limit, sample, seed)
-    meetings = _meetings_file(Path(path)) if corpus is None else None
-    if meetings is not None:
+    given = Path(path)
+    meetings = _own_layout(given, find_meetings) if corpus is None else None
+    conversations = (
+        _own_layout(given, find_conversations) if corpus is None and meetings is None else None
+    )
+    if turns_per_passage is not None and conversations is None:
+        raise ConfigError(f"{path}: turns_per_passage applies to LoCoMo conversations only")
+    own = meetings or conversations
+    if own is not None:
         if questions is not None:
-            raise ConfigError(f"{meetings}: QMSum meetings hold their own queries; drop questions=")
-        name = Path(path).name if Path(path).is_dir() else meetings.stem
-        return load_qmsum(meetings, name, selection, settings or load_settings())
+            raise ConfigError(f"{own}: this file holds its own questions; drop questions=")
+        name = given.name if given.is_dir() else own.stem
+        settings = settings or load_settings()
+        if conversations is not None:
+            per_passage = 1 if turns_per_passage is None else turns_per_passage
+            return load_locomo(conversations, name, selection, settings, per_passage)
+        return load_qmsum(own, name, selection, settings)
     questions_path, corpus_path, folder = _resolve(Path(path), questions, corpus)
     records = read_records(questions_path)
     if not records:

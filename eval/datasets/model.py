@@ -44,7 +44,7 @@ class Dataset(BaseModel):
     )
     documents: dict[str, Path] = Field(
         default_factory=dict,
-        description="Per-document sets (QMSum): document id -> its own corpus file; each "
+        description="Per-document sets (QMSum, LoCoMo): document id -> its own corpus file; each "
         "question, whose metadata['document'] names its document, is asked of that document "
         "alone. Empty when all questions share the one corpus.",
     )

@@ -28,16 +28,14 @@ metrics skip them (their count is logged and reported), answer metrics score the
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eval.datasets.files import read_records
 from eval.datasets.model import Dataset, QAItem
+from eval.datasets.per_document import corpus_folder, data_hash, write_corpus
 from eval.datasets.qmsum_layout import Meeting, parse_meeting
 from eval.datasets.selection import selected_indices
 from rag.errors import InputError
@@ -85,18 +83,12 @@ def windows(meeting: Meeting, max_words: int = WINDOW_WORDS) -> list[Window]:
     return found
 
 
-def _write_corpus(path: Path, meeting: Meeting) -> None:
-    """Write the meeting's windows as a JSONL corpus, atomically, unless the file is there."""
-    if path.is_file():
-        return  # the folder is named by the data's hash, so a present file is this content
-    records = (
+def _records(meeting: Meeting) -> list[dict[str, Any]]:
+    """The meeting's windows as corpus records."""
+    return [
         {"text": w.text, "meeting": meeting.id, "turn_start": w.turn_start, "turn_end": w.turn_end}
         for w in windows(meeting)
-    )
-    # A name per process, so that two loads writing at once never share a temp file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(path)
+    ]
 
 
 def _gold(passages: list[Passage], spans: list[tuple[int, int]]) -> list[str]:
@@ -139,14 +131,6 @@ def _items(meeting: Meeting, passages: list[Passage]) -> list[QAItem]:
     return items
 
 
-def _content_hash(path: Path, extra: dict[str, Any]) -> str:
-    """SHA-256 over the passage definition, the file's bytes and `extra`, as hex."""
-    digest = hashlib.sha256(WINDOW_FORMAT.encode())
-    digest.update(path.read_bytes())
-    digest.update(json.dumps(extra, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 def load_qmsum(path: Path, name: str, selection: dict[str, Any], settings: Settings) -> Dataset:
     """Load a QMSum meetings file: one corpus per meeting, each query against its own meeting."""
     records = read_records(path)
@@ -158,14 +142,13 @@ def load_qmsum(path: Path, name: str, selection: dict[str, Any], settings: Setti
     if not meetings:
         raise InputError(f"{path}: no meetings")
     # Named by content alone, so the file and its folder, loaded either way, share one cache.
-    folder = settings.cache_dir / "datasets" / f"qmsum-{_content_hash(path, {})[:12]}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = corpus_folder(settings, "qmsum", data_hash(path, WINDOW_FORMAT, {}))
     documents: dict[str, Path] = {}
     items: list[QAItem] = []
     window_count = passage_count = 0
     for meeting in meetings:
         corpus = folder / f"{meeting.id}.jsonl"
-        _write_corpus(corpus, meeting)
+        write_corpus(corpus, _records(meeting))
         # Read and chunked by the ingestion code itself, so ids are those `rag index` gives.
         docs = read_jsonl(corpus)
         passages = chunk_documents(docs, settings.chunking)
@@ -198,7 +181,7 @@ def load_qmsum(path: Path, name: str, selection: dict[str, Any], settings: Setti
         questions_path=path,
         questions=items,
         corpus_size=passage_count,
-        content_hash=_content_hash(path, selection),
+        content_hash=data_hash(path, WINDOW_FORMAT, selection),
         documents=documents,
         headline=HEADLINE,
         gold_chunking=settings.chunking.model_dump(),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.datasets.files import DATA_SUFFIXES
-from rag.errors import ConfigError, InputError
+from eval.datasets.files import DATA_SUFFIXES, find_by_content, first_record
+from rag.errors import InputError
 
 #: The field that marks a record as a QMSum meeting.
 TRANSCRIPT = "meeting_transcripts"
@@ -35,37 +34,17 @@ class Meeting:
     general: list[Query]
 
 
-def _first_record(path: Path) -> Any:
-    """The first JSON record of a .jsonl or .json list file, or None when it has none."""
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            if path.suffix.lower() == ".jsonl":
-                # Only the first line is parsed: enough to recognize the layout, cheap on big files.
-                line = next((x for x in handle if x.strip()), "")
-                return json.loads(line) if line else None
-            data = json.load(handle)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return data[0] if isinstance(data, list) and data else None
-
-
 def is_meetings_file(path: Path) -> bool:
     """Whether a .json/.jsonl file holds QMSum meeting records (judged by its first record)."""
     if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES:
         return False
-    first = _first_record(path)
+    first = first_record(path)
     return isinstance(first, dict) and TRANSCRIPT in first
 
 
 def find_meetings(path: Path) -> Path | None:
     """The QMSum meetings file that `path` is or that its folder holds, or None."""
-    if path.is_file():
-        return path if is_meetings_file(path) else None
-    found = sorted(p for p in path.iterdir() if is_meetings_file(p))
-    if len(found) > 1:
-        names = ", ".join(p.name for p in found)
-        raise ConfigError(f"{path}: several QMSum meeting files ({names}); pass one of them")
-    return found[0] if found else None
+    return find_by_content(path, is_meetings_file, "QMSum meeting")
 
 
 def _text(value: Any, key: str, where: str) -> str:

@@ -245,6 +245,14 @@ class GraphIndex(Index[GraphSearch]):
         matrix: sparse.csr_array = self._cached("incidence", self.graph.passage_entity_matrix)
         return matrix
 
+    def nearest_facts(self, vector: np.ndarray, limit: int) -> list[str]:
+        """The texts of the `limit` facts most similar to a query vector, nearest first."""
+        if not len(self.fact_vectors):
+            return []
+        scores = self.fact_vectors @ vector.astype(np.float32)
+        order = np.argsort(-scores)[:limit]
+        return [self.graph.fact_texts[int(i)] for i in order]
+
     def _search(self, query: Query, k: int, config: GraphSearch) -> SearchResult:
         """HippoRAG 1 or 2 retrieval, as `config.method` names; the query's LLM, if any, helps."""
         result = retrieve(self, query, k, config)

@@ -1,8 +1,9 @@
 """Built-in steps; importing this package registers them by type name."""
 
+from pipelines.steps.clues import DraftCluesStep
 from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
 from pipelines.steps.retrieve import RetrieveStep
 
-__all__ = ["FuseStep", "GenerateStep", "GroupStep", "RetrieveStep"]
+__all__ = ["DraftCluesStep", "FuseStep", "GenerateStep", "GroupStep", "RetrieveStep"]

@@ -8,6 +8,8 @@ from eval.metrics import (
     aggregate,
     all_recall_at_k,
     answer_scores,
+    declined,
+    declines,
     exact_match,
     hit_at_k,
     measured,
@@ -171,3 +173,45 @@ def test_rouge_l_is_the_lcs_f_measure_with_stemming() -> None:
     assert rouge_l("the cat sat on the mat", [reference, "The cat sat on the mat!"]) == 1.0
     assert rouge_l("", [reference]) == 0.0
     assert rouge_l("anything", []) is None
+
+
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        "",
+        "  ",
+        ".",
+        "Unknown",
+        "unknown.",
+        "N/A",
+        "None",
+        "Not mentioned in the conversation",
+        "The conversation doesn't say.",
+        "There is no information about that.",
+        "It cannot be determined from the conversation.",
+        "This is not stated anywhere.",
+        "Melanie's instrument is never mentioned.",
+        "I don't know",
+        "The answer is unknown",
+    ],
+)
+def test_declines_recognizes_declining(prediction: str) -> None:
+    assert declines(prediction)
+    assert declined(prediction) == 1.0
+
+
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        "violin",
+        "7 May 2023",
+        "the unknown soldier",  # a word that declines alone, inside a claim
+        "none of them came",
+        "She mentioned the lake",
+        "no",  # an answer to a yes/no question, not a refusal
+        "notes on knowledge",  # phrase fragments inside other words do not count
+    ],
+)
+def test_declines_leaves_answers_alone(prediction: str) -> None:
+    assert not declines(prediction)
+    assert declined(prediction) == 0.0

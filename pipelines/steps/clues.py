@@ -1,0 +1,189 @@
+"""DraftCluesStep (MemoRAG): draft clues, search with each, and fuse them with the question's."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from pydantic import Field
+
+from indexers.base import SearchResult
+from pipelines.state import QueryState, Resources
+from pipelines.step import Step
+from pipelines.steps.wrapped import WrappedRetrieval
+from rag.errors import ConfigError
+from rag.fusion import reciprocal_rank_fusion
+from rag.operators.clues import (
+    CLUE_KINDS,
+    Clue,
+    ClueKind,
+    FeedbackClueDrafter,
+    GraphClueDrafter,
+    LLMClueDrafter,
+)
+from rag.operators.extractive_reader import ExtractiveReader
+from rag.types import Hit, Passage
+
+logger = logging.getLogger(__name__)
+
+#: How many first-round passages the offline drafters read.
+FEEDBACK_PASSAGES = 3
+
+
+def corpus_memory(state: QueryState, evidence: list[Passage], budget: int) -> tuple[str, list[str]]:
+    """What the LLM drafter reads: a tree's upper levels when the index dir has a tree (its
+    highest levels that fit `budget` tokens), else the first-round passages."""
+    if "tree" in state.resources.indexes:
+        tree = getattr(state.resources.index("tree"), "tree", None)
+        summaries = sorted(tree.summary_nodes(), key=lambda n: (-n.level, n.id)) if tree else []
+        memory, used = [], 0
+        for node in summaries:
+            if used + node.tokens > budget:
+                break
+            memory.append(node.text)
+            used += node.tokens
+        if memory:
+            return "tree summaries", memory
+    return "retrieved passages", [p.text for p in evidence]
+
+
+def _interleaved(clues: list[Clue], limit: int) -> list[str]:
+    """Clue texts taken in turn from each (drafter, kind), so every source is heard, without
+    repeats, up to `limit`."""
+    queues: dict[tuple[str, str], list[str]] = {}
+    for clue in clues:
+        queues.setdefault((clue.drafter, clue.kind), []).append(clue.text)
+    chosen: dict[str, None] = {}
+    while len(chosen) < limit and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(chosen) < limit:
+                chosen.setdefault(queue.pop(0), None)
+    return list(chosen)
+
+
+class DraftCluesStep(Step):
+    """Draft clues for the question, retrieve with each (one embedding batch), and fuse.
+
+    The question is searched too; its hits and every clue's are fused by reciprocal rank
+    (default) or, as MemoRAG does, unioned in order (question first, then each clue's). A draft
+    answer is not searched: the reader gets it as a hint ("The answer might be ...").
+    """
+
+    type_name = "draft_clues"
+
+    retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
+    kinds: list[ClueKind] = Field(default_factory=lambda: list(CLUE_KINDS))
+    drafter: Literal["auto", "llm", "offline"] = Field(
+        "auto", description="auto = llm when an LLM is configured, else offline."
+    )
+    max_clues: int = Field(4, ge=1, description="Clues searched at most.")
+    clue_k: int = Field(3, ge=1, description="Hits kept per clue (MemoRAG: 3).")
+    fusion: Literal["rrf", "union"] = "rrf"
+    memory_tokens: int = Field(3000, ge=100, description="LLM: budget of the corpus memory.")
+    output: str = Field("clues", description="Name of the fused hit list.")
+
+    @property
+    def label(self) -> str:
+        """E.g. 'draft_clues:dense'."""
+        return f"draft_clues:{self.retrieve.label}"
+
+    def writes(self) -> list[str]:
+        """The fused hit list."""
+        return [self.output]
+
+    def index_names(self) -> set[str]:
+        """The wrapped index."""
+        return {self.retrieve.index}
+
+    def check_resources(self, resources: Resources) -> None:
+        """The wrapped index exists; drafter 'llm' needs an LLM."""
+        super().check_resources(resources)
+        if self.drafter == "llm" and resources.llm is None:
+            raise ConfigError("draft_clues: drafter 'llm' needs an LLM; set llm.provider")
+
+    def _clues(
+        self, state: QueryState, evidence: list[Passage]
+    ) -> tuple[list[Clue], dict[str, Any]]:
+        """Clues from the LLM over the corpus memory, or from the offline drafters."""
+        res, kinds = state.resources, self.kinds
+        use_llm = self.drafter == "llm" or (self.drafter == "auto" and res.llm is not None)
+        if use_llm and res.llm is not None:
+            source, memory = corpus_memory(state, evidence, self.memory_tokens)
+            drafted = LLMClueDrafter(res.llm).draft(state.query, memory, kinds, self.max_clues)
+            return drafted, {"memory": source, "memory_texts": len(memory)}
+        vector = state.query_vector
+        clues: list[Clue] = []
+        # A graph, when the index dir has one, knows facts; any index that can name its facts
+        # nearest a query serves.
+        graph = res.index("graph") if "graph" in res.indexes else None
+        facts_near = getattr(graph, "nearest_facts", None)
+        if "span" in kinds and callable(facts_near):
+            facts = facts_near(vector, 3 * self.max_clues)
+            clues += GraphClueDrafter().draft(state.query, facts, self.max_clues)
+        clues += FeedbackClueDrafter(res.embedder).draft(
+            state.query, vector, evidence, kinds, self.max_clues
+        )
+        if "draft_answer" in kinds and evidence:
+            reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
+            if reading.answer:
+                clues.append(Clue(reading.answer, "draft_answer", "extractive-reader"))
+        return clues, {"memory": "none (offline)"}
+
+    def _run(self, state: QueryState) -> QueryState:
+        """Question first, then clues; fused hits become the current ranking."""
+        k = self.retrieve.hits_per_text(state)
+        first = self.retrieve.run(state, [state.query], k)[0]
+        top = [h.passage_id for h in first.hits[:FEEDBACK_PASSAGES]]
+        evidence = state.resources.store.get_many(top)
+        clues, about = self._clues(state, evidence)
+        searched = _interleaved([c for c in clues if c.kind != "draft_answer"], self.max_clues)
+        found = self.retrieve.run(state, searched, self.clue_k) if searched else []
+        hits = self._fuse(first, searched, found, k, state)
+        state.clues = searched
+        answers = [c.text for c in clues if c.kind == "draft_answer"]
+        if answers:
+            state.context.append(f"The answer might be {answers[0]}.")
+        state.results[self.output] = hits
+        state.hits = hits
+        by_text = dict(zip(searched, found, strict=True))
+        state.record(
+            inputs={"index": self.retrieve.index, "kinds": self.kinds, "fusion": self.fusion},
+            outputs={
+                **about,
+                "clues": [
+                    {
+                        "text": c.text,
+                        "kind": c.kind,
+                        "drafter": c.drafter,
+                        "hits": [h.passage_id for h in by_text[c.text].hits]
+                        if c.text in by_text
+                        else [],
+                    }
+                    for c in clues
+                ],
+                "question_hits": [h.passage_id for h in first.hits[:10]],
+                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:20]],
+            },
+        )
+        return state
+
+    def _fuse(
+        self,
+        first: SearchResult,
+        searched: list[str],
+        found: list[SearchResult],
+        k: int,
+        state: QueryState,
+    ) -> list[Hit]:
+        """RRF over the question's list and each clue's, or their union in order."""
+        if self.fusion == "union":
+            seen: dict[str, Hit] = {}
+            for result in [first, *found]:
+                for hit in result.hits:
+                    seen.setdefault(hit.passage_id, hit)
+            union = list(seen.values())[:k]
+            # Union order is the ranking; scores fall with rank so that it reads as one.
+            return [h.model_copy(update={"score": 1.0 / (i + 1)}) for i, h in enumerate(union)]
+        lists = {"question": first.hits}
+        lists.update({text: r.hits for text, r in zip(searched, found, strict=True)})
+        return reciprocal_rank_fusion(lists, k=state.resources.settings.retrieval.rrf_k, limit=k)
