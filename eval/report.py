@@ -78,7 +78,26 @@ class ResultTable:
                 for c in cols
             ]
             lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        return "\n".join(lines + self._wrapped_lines())
+
+    def _wrapped_lines(self) -> list[str]:
+        """Under the table: recall per IRCoT round and clues per question, where measured."""
+        lines = []
+        for r in self.rows:
+            parts = []
+            curve = r.get("recall@5_by_round")
+            if curve:
+                parts.append("recall@5 by round " + " → ".join(f"{x:.3f}" for x in curve))
+            if r.get("clues_per_question") is not None:
+                parts.append(f"{r['clues_per_question']:.1f} clues per question")
+            if r.get("llm_calls"):
+                parts.append(
+                    f"{r['llm_calls_per_question']:.1f} LLM calls and "
+                    f"{r['llm_tokens_per_question']:.0f} tokens per question"
+                )
+            if parts:
+                lines.append(f"- {r['pipeline']}: " + "; ".join(parts))
+        return ["", *lines] if lines else []
 
     def __str__(self) -> str:
         """The markdown table."""

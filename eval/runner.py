@@ -34,6 +34,7 @@ from eval.metrics import (
 )
 from eval.records import QuestionRecord, RecordFile, dump_json
 from eval.report import ResultTable, save_chart
+from eval.wrapped_steps import trace_scores, wrapped_summary
 from indexers.builder import ensure_built
 from indexers.registry import DEFAULT_KINDS, index_kind, kind_settings
 from pipelines.rag_index import RagIndex
@@ -151,6 +152,7 @@ def _record(
     ranked = [h.passage_id for h in answer.hits]
     # Retrieval only (no reader): no answer to score.
     scores = score(item, ranked, answer.text, ks, answered=bool(answer.reader))
+    scores.update(trace_scores(answer, item.gold_ids))
     return QuestionRecord(
         question_id=item.id,
         question=item.question,
@@ -197,6 +199,10 @@ def aggregate(
     row["questions_per_s"] = questions_per_s
     row["llm_calls"] = sum(r.llm_calls for r in records)
     row["llm_tokens"] = sum(r.llm_tokens for r in records)
+    if records:
+        row["llm_calls_per_question"] = round(row["llm_calls"] / len(records), 2)
+        row["llm_tokens_per_question"] = round(row["llm_tokens"] / len(records), 1)
+    row.update(wrapped_summary([r.scores for r in records]))
     return row
 
 

@@ -120,13 +120,14 @@ class DraftCluesStep(Step):
         if "span" in kinds and callable(facts_near):
             facts = facts_near(vector, 3 * self.max_clues)
             clues += GraphClueDrafter().draft(state.query, facts, self.max_clues)
-        clues += FeedbackClueDrafter(res.embedder).draft(
-            state.query, vector, evidence, kinds, self.max_clues
-        )
-        if "draft_answer" in kinds and evidence:
-            reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
-            if reading.answer:
-                clues.append(Clue(reading.answer, "draft_answer", "extractive-reader"))
+        if not evidence:
+            return clues, {"memory": "none (offline)"}
+        # One reading ranks the first-round sentences for feedback and drafts the answer.
+        reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
+        ranked = [s["sentence"] for s in reading.details.get("sentences", [])]
+        clues += FeedbackClueDrafter().draft(state.query, ranked, kinds, self.max_clues)
+        if "draft_answer" in kinds and reading.answer:
+            clues.append(Clue(reading.answer, "draft_answer", "extractive-reader"))
         return clues, {"memory": "none (offline)"}
 
     def _run(self, state: QueryState) -> QueryState:

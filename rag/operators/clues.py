@@ -16,14 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
-from rag.embed.base import Embedder
 from rag.llm.base import LLM
 from rag.operators.answer_spans import candidate_spans
 from rag.operators.llm_json import parse_json_object
-from rag.operators.reader_text import content_words, split_sentences
-from rag.types import Passage
+from rag.operators.reader_text import content_words
 
 logger = logging.getLogger(__name__)
 
@@ -72,29 +68,19 @@ class FeedbackClueDrafter:
 
     name = "feedback"
 
-    def __init__(self, embedder: Embedder) -> None:
-        """Use `embedder` to rank sentences by closeness to the question."""
-        self.embedder = embedder
-
     def draft(
         self,
         question: str,
-        question_vector: np.ndarray,
-        passages: Sequence[Passage],
+        ranked_sentences: Sequence[str],
         kinds: Sequence[ClueKind],
         limit: int,
     ) -> list[Clue]:
-        """Up to `limit` span / sub-question clues from the passages, best passage first."""
+        """Up to `limit` span / sub-question clues from the passages' sentences, given best
+        first (as the extractive reader ranks them, so no sentence is embedded twice)."""
         qwords = content_words(question)
-        sentences = [s for p in passages for s in split_sentences(p.text)]
-        if not sentences:
-            return []
-        vectors = self.embedder.embed(sentences)
-        closeness = vectors @ question_vector
         clues: list[Clue] = []
         seen_names: set[str] = set()
-        for i in np.argsort(-closeness):
-            sentence = sentences[int(i)]
+        for sentence in ranked_sentences:
             names = [
                 span.text
                 for span in candidate_spans(sentence)
