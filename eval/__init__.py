@@ -2,7 +2,7 @@
 
 import eval
 table = eval.run("../shared/data/musique-100", pipelines=["dense", "bm25", "hybrid"])
-print(table)
+table.to_markdown()
 """
 
 from __future__ import annotations

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from indexers.base import KindConfig, SearchResult, validate_config
-from indexers.registry import index_kind
+from indexers.base import KindConfig, SearchResult
 from pipelines.state import QueryState
 from pipelines.step import Step
+from pipelines.steps.search_options import SearchOptions
 from rag.fusion import reciprocal_rank_fusion
 from rag.types import Hit
 
@@ -42,7 +41,7 @@ def _with_query(hits: list[Hit], text: str) -> list[Hit]:
     ]
 
 
-class RetrieveStep(Step):
+class RetrieveStep(SearchOptions, Step):
     """Search one index (`dense`, `bm25`, `graph`, ...) and make its hits the current ranking.
 
     With several query texts (one per clue, say) each text is searched and the lists are fused
@@ -51,33 +50,15 @@ class RetrieveStep(Step):
 
     type_name = "retrieve"
 
-    index: str = Field("dense", description="Which index of the index dir to search.")
-    k: int | None = Field(None, ge=1, description="Hits to keep; default retrieval.top_k.")
-    search: dict[str, Any] = Field(
-        default_factory=dict, description="The index kind's search options (its search config)."
-    )
     query: str = Field(
         "question", description="What to search with: question, clues, thought, or a text field."
     )
     output: str | None = Field(None, description="Name of the hit list; default the index name.")
 
-    @model_validator(mode="after")
-    def _known_kind_and_options(self) -> RetrieveStep:
-        """The index kind exists and the search options are valid for it (checked at load)."""
-        _ = self.config
-        return self
-
-    @cached_property
-    def config(self) -> KindConfig:
-        """The search options, validated as the index kind's search config."""
-        kind = index_kind(self.index)
-        return validate_config(kind.search_config, self.search, f"{self.index} search")
-
     @cached_property
     def label(self) -> str:
         """E.g. 'retrieve:dense' or 'retrieve:graph:hipporag2'."""
-        method = getattr(self.config, "method", None)
-        return f"retrieve:{self.index}" + (f":{method}" if method else "")
+        return f"retrieve:{self.target}"
 
     @property
     def output_name(self) -> str:

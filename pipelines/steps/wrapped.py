@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from indexers.base import KindConfig, SearchResult, validate_config
-from indexers.registry import index_kind
+from indexers.base import SearchResult
 from pipelines.state import QueryState
 from pipelines.steps.retrieve import search_texts
+from pipelines.steps.search_options import SearchOptions
 
 
-class WrappedRetrieval(BaseModel):
-    """Which index a wrapping step searches, how many hits per text, and the kind's options."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    index: str = Field("dense", description="Which index of the index dir to search.")
-    k: int | None = Field(None, ge=1, description="Hits per text; default retrieval.top_k.")
-    search: dict[str, Any] = Field(
-        default_factory=dict, description="The index kind's search options (its search config)."
-    )
-
-    @model_validator(mode="after")
-    def _known_kind_and_options(self) -> WrappedRetrieval:
-        """The index kind exists and the options are valid for it (checked at load)."""
-        _ = self.config
-        return self
-
-    @cached_property
-    def config(self) -> KindConfig:
-        """The search options, validated as the index kind's search config."""
-        kind = index_kind(self.index)
-        return validate_config(kind.search_config, self.search, f"{self.index} search")
+class WrappedRetrieval(SearchOptions):
+    """The retrieval a wrapping step runs for the question and each text it derives."""
 
     @property
     def label(self) -> str:
         """E.g. 'dense' or 'graph:hipporag2'."""
-        method = getattr(self.config, "method", None)
-        return self.index + (f":{method}" if method else "")
+        return self.target
 
     def hits_per_text(self, state: QueryState) -> int:
         """k, or the settings' top_k."""
