@@ -69,8 +69,7 @@ class TreeEditor:
 
     def set_children(self, node_id: str, children: list[str]) -> None:
         """Replace a summary node's children and mark it and its ancestors out of date."""
-        self.tree.nodes[node_id].children = list(children)
-        self.tree.changed()
+        self.tree.set_children(node_id, children)
         self.touch(node_id)
 
     def remove_leaf(self, leaf_id: str, collapse_single: bool = False) -> None:
@@ -89,8 +88,7 @@ class TreeEditor:
         node = tree.nodes.get(parent)
         if node is None:
             return
-        node.children = [c for c in node.children if c != child]
-        tree.changed()
+        tree.set_children(parent, [c for c in node.children if c != child])
         if node.children and not (collapse_single and len(node.children) == 1):
             self.touch(parent)
             return
@@ -103,8 +101,7 @@ class TreeEditor:
                 self._unlink(g, parent, collapse_single)
                 continue
             kids = [survivor if c == parent else c for c in tree.nodes[g].children]
-            tree.nodes[g].children = list(dict.fromkeys(kids))
-            tree.changed()
+            tree.set_children(g, list(dict.fromkeys(kids)))
             self.touch(g)
 
     # ---- summaries -------------------------------------------------------------------------

@@ -81,7 +81,8 @@ class SummaryTree:
         self.nodes: dict[str, TreeNode] = {}
         self.vectors: dict[str, np.ndarray] = {}
         self.next_id = 0
-        self._parents: dict[str, list[str]] | None = None
+        # Kept in step with every edit, so that inserts stay O(depth), not O(nodes).
+        self._parents: dict[str, list[str]] = {}
         self._matrix: tuple[list[str], np.ndarray] | None = None
 
     # ---- structure -------------------------------------------------------------------------
@@ -95,36 +96,56 @@ class SummaryTree:
         return f"s{self.next_id}"
 
     def changed(self) -> None:
-        """Forget derived structure after an edit."""
-        self._parents = None
+        """Forget the vector matrix after an edit."""
         self._matrix = None
+
+    def _link(self, parent: str, children: list[str]) -> None:
+        """Record `parent` as a parent of each child."""
+        for child in children:
+            self._parents.setdefault(child, []).append(parent)
+
+    def _unlink(self, parent: str, children: list[str]) -> None:
+        """Forget `parent` as a parent of each child."""
+        for child in children:
+            links = self._parents.get(child)
+            if links and parent in links:
+                links.remove(parent)
+                if not links:
+                    del self._parents[child]
 
     def put(self, node: TreeNode, vector: np.ndarray | None = None) -> None:
         """Add or replace a node (and its vector, when given)."""
+        old = self.nodes.get(node.id)
+        if old is not None:
+            self._unlink(old.id, old.children)
         self.nodes[node.id] = node
+        self._link(node.id, node.children)
         if vector is not None:
             self.vectors[node.id] = np.asarray(vector, dtype=np.float32)
         self.changed()
 
+    def set_children(self, node_id: str, children: list[str]) -> None:
+        """Replace a node's children."""
+        node = self.nodes[node_id]
+        self._unlink(node_id, node.children)
+        node.children = list(children)
+        self._link(node_id, node.children)
+
     def remove(self, node_id: str) -> None:
-        """Drop a node and its vector (callers unlink it from parents first)."""
-        self.nodes.pop(node_id, None)
+        """Drop a node and its vector (callers unlink it from its parents first)."""
+        node = self.nodes.pop(node_id, None)
+        if node is not None:
+            self._unlink(node_id, node.children)
         self.vectors.pop(node_id, None)
         self.changed()
 
     def parents(self, node_id: str) -> list[str]:
         """The nodes that list `node_id` as a child."""
-        if self._parents is None:
-            table: dict[str, list[str]] = {}
-            for node in self.nodes.values():
-                for child in node.children:
-                    table.setdefault(child, []).append(node.id)
-            self._parents = table
-        return self._parents.get(node_id, [])
+        return list(self._parents.get(node_id, []))
 
     def roots(self) -> list[str]:
         """Nodes without a parent, in insertion order."""
-        return [nid for nid in self.nodes if not self.parents(nid)]
+        return [nid for nid in self.nodes if nid not in self._parents]
 
     def ancestors(self, node_id: str) -> list[str]:
         """Every node above `node_id`, nearest first (each once)."""
