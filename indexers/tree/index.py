@@ -256,7 +256,7 @@ class TreeIndex(Index[TreeSearch]):
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     @classmethod
-    def _read_config(cls, directory: Path) -> dict[str, Any]:
+    def read_config(cls, directory: Path) -> dict[str, Any]:
         """The saved config.json."""
         try:
             config: dict[str, Any] = json.loads((directory / CONFIG_FILE).read_text("utf-8"))
@@ -267,13 +267,13 @@ class TreeIndex(Index[TreeSearch]):
     @classmethod
     def saved_build_config(cls, directory: Path) -> TreeSettings:
         """The `[tree]` settings the saved tree was built with."""
-        config = cls._read_config(directory)
+        config = cls.read_config(directory)
         return TreeSettings(**{k: v for k, v in config.items() if k in TreeSettings.model_fields})
 
     @classmethod
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open a saved tree, checking every node; the embedder must match the saved dim."""
-        config = cls._read_config(directory)
+        config = cls.read_config(directory)
         dim, next_id = config.get("dim"), config.get("next_id", 0)
         if dim != context.embedder.dim:
             raise IndexFormatError(

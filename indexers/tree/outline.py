@@ -10,17 +10,12 @@ from typing import Any
 
 from indexers.tree.model import SummaryTree
 
-CONFIG_FILE = "config.json"
-
 
 def read_tree(directory: Path) -> tuple[SummaryTree, dict[str, Any]]:
     """A saved tree and its config, checked, without an embedder."""
-    from rag.errors import IndexFormatError
+    from indexers.tree.index import TreeIndex
 
-    try:
-        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexFormatError(f"{directory}: unreadable tree config ({exc})") from exc
+    config = TreeIndex.read_config(directory)
     return SummaryTree.load(directory, config["dim"], config.get("next_id", 0)), config
 
 
