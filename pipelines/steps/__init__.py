@@ -4,6 +4,7 @@ from pipelines.steps.clues import DraftCluesStep
 from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
+from pipelines.steps.iterate import IterateStep
 from pipelines.steps.retrieve import RetrieveStep
 
-__all__ = ["DraftCluesStep", "FuseStep", "GenerateStep", "GroupStep", "RetrieveStep"]
+__all__ = ["DraftCluesStep", "FuseStep", "GenerateStep", "GroupStep", "IterateStep", "RetrieveStep"]

@@ -31,6 +31,13 @@ def search_texts(
     return results
 
 
+def keep_context(state: QueryState, found: SearchResult) -> None:
+    """A search's background texts (a tree's summaries) reach the reader, once each."""
+    for item in found.details.get("context", []):
+        if item["text"] not in state.context:
+            state.context.append(item["text"])
+
+
 def _with_query(hits: list[Hit], text: str) -> list[Hit]:
     """Hits whose reasons say which text found them."""
     return [
@@ -94,10 +101,7 @@ class RetrieveStep(SearchOptions, Step):
         state.hits = hits
         details = results[0].details if len(results) == 1 else {}
         for found in results:
-            # A tree's summaries reach the reader as background, once each.
-            for item in found.details.get("context", []):
-                if item["text"] not in state.context:
-                    state.context.append(item["text"])
+            keep_context(state, found)
         state.record(
             inputs={"index": self.index, "query": texts, "k": k, "search": self.search},
             outputs={

@@ -34,7 +34,7 @@ class Hop(NamedTuple):
     sentence: ScoredSentence
 
 
-def _bridges(sentence: ScoredSentence, known: set[str]) -> list[tuple[str, frozenset[str]]]:
+def bridge_names(sentence: ScoredSentence, known: set[str]) -> list[tuple[str, frozenset[str]]]:
     """Names in a sentence that the question does not already mention: places to hop to."""
     found = []
     for span in candidate_spans(sentence.text):
@@ -65,7 +65,7 @@ def follow_bridges(
         if not residual:
             break
         best: tuple[float, float, str, ScoredSentence] | None = None
-        for bridge, bridge_words in _bridges(current, known):
+        for bridge, bridge_words in bridge_names(current, known):
             for other in sentences:
                 if (other.rank, other.text) in visited or not bridge_words:
                     continue

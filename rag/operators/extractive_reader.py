@@ -63,16 +63,10 @@ class ExtractiveReader(Reader):
         `context` is not read: an extractive answer must be a span of a passage it can cite.
         """
         top = list(passages[: self.max_passages])
-        units = [(rank, s) for rank, p in enumerate(top) for s in split_sentences(p.text)]
-        if not units:
-            reason = "no passages" if not top else "passages have no text"
-            logger.info("extractive reader has nothing to read: %s", reason)
-            return Reading(answer="", reader=self.name, details={"reason": reason})
+        ranked = self.rank_sentences(question, top, query_vector)
+        if isinstance(ranked, str):
+            return Reading(answer="", reader=self.name, details={"reason": ranked})
         qwords = content_words(question)
-        ranked = sorted(
-            self._score_sentences(question, qwords, top, units, query_vector),
-            key=lambda s: (-s.score, s.rank),
-        )
         qtype, head = answer_type(question)
         choice = choose_span(qwords, qtype, head, ranked[: self.sentence_pool])
         start = choice.sentence if choice else ranked[0]
@@ -120,6 +114,22 @@ class ExtractiveReader(Reader):
         }
         citations = [cite(top[s.rank], s.text) for s in cited]
         return Reading(answer=choice.text, citations=citations, reader=self.name, details=details)
+
+    def rank_sentences(
+        self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None
+    ) -> list[ScoredSentence] | str:
+        """Every sentence of `passages` scored against the question, best first (`rank` is the
+        passage's position); when there is no sentence, the reason why."""
+        top = list(passages)
+        units = [(rank, s) for rank, p in enumerate(top) for s in split_sentences(p.text)]
+        if not units:
+            reason = "no passages" if not top else "passages have no text"
+            logger.info("extractive reader has nothing to read: %s", reason)
+            return reason
+        return sorted(
+            self._score_sentences(question, content_words(question), top, units, query_vector),
+            key=lambda s: (-s.score, s.rank),
+        )
 
     def _score_sentences(
         self,

@@ -1,0 +1,180 @@
+"""IterateStep (IRCoT): retrieve, write a thought, retrieve with it, until an answer or a limit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import Field
+
+from pipelines.state import QueryState, Resources
+from pipelines.step import Step
+from pipelines.steps.retrieve import TRACE_HITS, keep_context
+from pipelines.steps.wrapped import WrappedRetrieval
+from pipelines.trace import traced
+from rag.errors import ConfigError
+from rag.operators.reasoning import BridgeReasoner, LLMReasoner, Reasoner, Thought
+from rag.types import Hit
+
+logger = logging.getLogger(__name__)
+
+
+def scaled_to_best(hits: list[Hit]) -> list[Hit]:
+    """A round's hits with scores divided by its best score, so that rounds compare by how
+    close each hit comes to its own round's best rather than by raw, query-shaped scale."""
+    best = max((h.score for h in hits), default=0.0)
+    if best <= 0:
+        return hits
+    return [h.model_copy(update={"score": h.score / best}) for h in hits]
+
+
+def merge_by_max(merged: dict[str, Hit], hits: list[Hit]) -> None:
+    """Fold `hits` into `merged`: each passage keeps its best score and the hit (and reason)
+    that gave it; a tie keeps the earlier hit."""
+    for hit in hits:
+        held = merged.get(hit.passage_id)
+        if held is None or hit.score > held.score:
+            merged[hit.passage_id] = hit
+
+
+def ranked(merged: dict[str, Hit]) -> list[Hit]:
+    """Merged hits by score, best first; equal scores in the order they were first found."""
+    order = {pid: n for n, pid in enumerate(merged)}
+    return sorted(merged.values(), key=lambda h: (-h.score, order[h.passage_id]))
+
+
+class IterateStep(Step):
+    """Interleave retrieval with reasoning (IRCoT): search with the question, then let a reasoner
+    write one thought at a time from the top passages, search with each thought, and merge the
+    passage scores by max, until the reasoner answers or has no new query, or `max_steps`.
+
+    The default ceiling of 3 thoughts covers a 4-hop question with one search per hop (the
+    question finds the first hop; the thought that would follow the last hop is the answer,
+    which searches nothing); it is HippoRAG's MuSiQue setting (its "4 steps" count the
+    question's search), and 2-hop questions stop early on their answer rather than needing a
+    lower ceiling. Each iteration is a child trace event; the step's own event records the
+    ranking after every round. Scores are merged raw, as IRCoT does: they must be comparable
+    across queries (cosine is; PageRank mass, steep and query-shaped, much less so).
+    """
+
+    type_name = "iterate"
+
+    retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
+    max_steps: int = Field(3, ge=1, le=20, description="Thoughts written at most.")
+    reasoner: Literal["auto", "llm", "offline"] = Field(
+        "auto", description="auto = llm when an LLM is configured, else the offline bridge one."
+    )
+    passages: int = Field(5, ge=1, description="How many top passages the reasoner sees.")
+    shots: int = Field(2, ge=0, description="LLM reasoner: bundled examples per prompt.")
+    merge: Literal["max", "scaled_max"] = Field(
+        "max",
+        description="max: raw scores, as IRCoT merges; scaled_max: each round's scores divided "
+        "by its best first (for retrievers whose scores differ in scale between queries).",
+    )
+    output: str = Field("iterate", description="Name of the merged hit list.")
+
+    @property
+    def label(self) -> str:
+        """E.g. 'iterate:dense' or 'iterate:graph:hipporag2'."""
+        return f"iterate:{self.retrieve.label}"
+
+    def writes(self) -> list[str]:
+        """The merged hit list."""
+        return [self.output]
+
+    def writes_texts(self) -> list[str]:
+        """It appends thoughts (searchable by a later step as `query: thought`)."""
+        return ["thought"]
+
+    def index_names(self) -> set[str]:
+        """The wrapped index."""
+        return {self.retrieve.index}
+
+    def check_resources(self, resources: Resources) -> None:
+        """The wrapped index exists; reasoner 'llm' needs an LLM."""
+        super().check_resources(resources)
+        if self.reasoner == "llm" and resources.llm is None:
+            raise ConfigError(
+                "iterate: reasoner 'llm' needs an LLM; set llm.provider and llm.model "
+                "(or use reasoner: auto)"
+            )
+
+    def _reasoner(self, state: QueryState) -> Reasoner:
+        """The LLM reasoner when asked for or available (auto), else the bridge follower."""
+        llm = state.resources.llm
+        if llm is not None and self.reasoner != "offline":
+            return LLMReasoner(llm, shots=self.shots)
+        vectors = {state.query: state.query_vector}
+        return BridgeReasoner(state.resources.embedder, self.passages, vectors)
+
+    def _run(self, state: QueryState) -> QueryState:
+        """Round 0 searches the question; each later round searches the thought just written."""
+        k = self.retrieve.hits_per_text(state)
+        reasoner = self._reasoner(state)
+        merged: dict[str, Hit] = {}
+        rounds: list[list[str]] = []
+        with traced(state, "iteration:0"):
+            found = self.retrieve.run(state, [state.query], k)[0]
+            merge_by_max(merged, self._scores(found.hits))
+            keep_context(state, found)
+            rounds.append([h.passage_id for h in ranked(merged)[:TRACE_HITS]])
+            state.record(inputs={"query": state.query}, outputs={"top": rounds[-1]})
+        stop_reason, answer = "step limit", None
+        for n in range(1, self.max_steps + 1):
+            with traced(state, f"iteration:{n}"):
+                thought = self._think(state, reasoner, ranked(merged))
+                if thought.stop:
+                    stop_reason, answer = thought.stop_reason or "no new query", thought.answer
+                    state.record(inputs={}, outputs={"stop_reason": stop_reason})
+                    break
+                state.thoughts.append(thought.text)
+                found = self.retrieve.run(state, [thought.text], k)[0]
+                new = [h.passage_id for h in found.hits if h.passage_id not in merged]
+                merge_by_max(merged, self._scores(found.hits))
+                keep_context(state, found)
+                rounds.append([h.passage_id for h in ranked(merged)[:TRACE_HITS]])
+                state.record(inputs={}, outputs={"top": rounds[-1], "new": new[:TRACE_HITS]})
+        hits = ranked(merged)[:k]
+        state.results[self.output] = hits
+        state.hits = hits
+        state.record(
+            inputs={
+                "index": self.retrieve.index,
+                "k": k,
+                "search": self.retrieve.search,
+                "reasoner": reasoner.name,
+                "max_steps": self.max_steps,
+                "merge": self.merge,
+            },
+            outputs={
+                "rounds": rounds,
+                "thoughts": list(state.thoughts),
+                "stop_reason": stop_reason,
+                "answer": answer,
+                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:TRACE_HITS]],
+            },
+        )
+        return state
+
+    def _scores(self, hits: list[Hit]) -> list[Hit]:
+        """A round's hits as the merge compares them."""
+        return scaled_to_best(hits) if self.merge == "scaled_max" else hits
+
+    def _think(self, state: QueryState, reasoner: Reasoner, hits: list[Hit]) -> Thought:
+        """Ask the reasoner for the next thought over the top passages; record what it saw."""
+        shown = [h.passage_id for h in hits[: self.passages]]
+        passages = state.resources.store.get_many(shown)
+        thought = reasoner.next_thought(state.query, passages, list(state.thoughts))
+        state.record(
+            inputs={"passages": shown, "thoughts": list(state.thoughts)},
+            outputs={
+                "thought": thought.text,
+                "stop": thought.stop,
+                "answer": thought.answer,
+                "reasoner": thought.reasoner,
+                **thought.details,
+            },
+        )
+        if thought.stop:
+            logger.debug("iteration stops (%s): %r", thought.stop_reason, thought.text)
+        return thought
