@@ -40,3 +40,15 @@ def make_stub(tmp_path: Path) -> Iterator[Any]:
         llm.close()
     for server in servers:
         server.__exit__(None, None, None)
+
+
+def stub_llm_settings(server: StubOpenAIServer, **extra: Any) -> dict[str, Any]:
+    """The `llm` settings section for the project's client against a stub server (no cache)."""
+    return {
+        "provider": "openai",
+        "model": "stub",
+        "base_url": server.base_url,
+        "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
+        "cache": False,
+        **extra,
+    }

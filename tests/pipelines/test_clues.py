@@ -15,6 +15,7 @@ from rag.operators.clues import _parse_clues
 from rag.settings import Settings
 from rag.types import FusionReason
 from tests.rag.openai_stub_server import StubOpenAIServer
+from tests.stub_llm import stub_llm_settings
 
 #: A two-hop toy corpus: the question names the film; the answer sits in the director's bio.
 TOY = [
@@ -99,8 +100,7 @@ def test_llm_clues_are_drafted_from_the_memory_and_searched(
         return json.dumps({"answer": "Lisbon", "citations": [1]})
 
     with StubOpenAIServer(reply=reply) as server:
-        llm = {"provider": "openai", "model": "stub", "base_url": server.base_url,
-               "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY", "cache": False}  # fmt: skip
+        llm = stub_llm_settings(server)
         settings = Settings(cache_dir=session_cache, show_progress=False, llm=llm)
         with RagIndex.open(toy_index, settings) as idx:
             answer = idx.ask(QUESTION, _pipeline())

@@ -18,6 +18,7 @@ from rag.errors import ConfigError
 from rag.settings import Settings
 from rag.types import DenseReason, Hit
 from tests.rag.openai_stub_server import StubOpenAIServer
+from tests.stub_llm import stub_llm_settings
 
 #: A two-hop corpus: the question names the film; the birthplace sits in the director's bio,
 #: which shares no word with the question but "born", among many passages that share more.
@@ -100,13 +101,7 @@ def with_llm(two_hop: Path, session_cache: Path) -> Iterator[Callable[..., RagIn
 
     def start(script: Callable[[list[dict[str, Any]]], str]) -> RagIndex:
         server = StubOpenAIServer(reply=script).__enter__()
-        llm = {
-            "provider": "openai",
-            "model": "stub",
-            "base_url": server.base_url,
-            "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-            "cache": False,
-        }
+        llm = stub_llm_settings(server)
         idx = RagIndex.open(two_hop, _settings(session_cache, llm=llm))
         opened.append((server, idx))
         idx.server = server  # type: ignore[attr-defined]
@@ -253,13 +248,7 @@ def test_the_ircot_presets_run_with_an_llm(
     preset: str, two_hop: Path, two_hop_tree: Path, session_cache: Path
 ) -> None:
     with StubOpenAIServer(reply=_reasoning(answer_after=1)) as server:
-        llm = {
-            "provider": "openai",
-            "model": "stub",
-            "base_url": server.base_url,
-            "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-            "cache": False,
-        }
+        llm = stub_llm_settings(server)
         where = two_hop_tree if preset == "ircot-raptor" else two_hop
         with RagIndex.open(where, _settings(session_cache, llm=llm)) as idx:
             answer = idx.ask(QUESTION, preset)

@@ -20,6 +20,7 @@ from rag.settings import Settings
 from rag.types import BM25Reason, DenseReason, FusionReason
 from tests.conftest import SAMPLE
 from tests.rag.openai_stub_server import StubOpenAIServer
+from tests.stub_llm import stub_llm_settings
 
 GROUPED = {
     "name": "grouped-hybrid",
@@ -66,14 +67,7 @@ def _tagging_reply(messages: list[dict[str, Any]]) -> str:
 def llm_index(sample_index: Path, session_cache: Path) -> Iterator[RagIndex]:
     """The sample index opened with an LLM served on loopback (no LLM cache)."""
     with StubOpenAIServer(reply=_tagging_reply) as server:
-        llm = {
-            "provider": "openai",
-            "model": "stub",
-            "base_url": server.base_url,
-            "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-            "cache": False,
-            "max_concurrency": 8,
-        }
+        llm = stub_llm_settings(server, max_concurrency=8)
         settings = Settings(cache_dir=session_cache, show_progress=False, llm=llm)
         with RagIndex.open(sample_index, settings) as idx:
             yield idx

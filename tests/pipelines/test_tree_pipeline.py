@@ -16,6 +16,7 @@ from rag.settings import Settings
 from rag.types import TreeReason
 from tests.conftest import SAMPLE
 from tests.rag.openai_stub_server import StubOpenAIServer
+from tests.stub_llm import stub_llm_settings
 
 TREE_THEN_LLM = {
     "name": "tree-llm",
@@ -47,13 +48,7 @@ def test_tree_summaries_reach_the_llm_reader_as_background(
         return json.dumps({"answer": "1889", "citations": [1]})
 
     with StubOpenAIServer(reply=reply) as server:
-        llm = {
-            "provider": "openai",
-            "model": "stub",
-            "base_url": server.base_url,
-            "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-            "cache": False,
-        }
+        llm = stub_llm_settings(server)
         settings = Settings(cache_dir=session_cache, show_progress=False, llm=llm)
         with RagIndex.open(tree_index, settings) as idx:
             answer = idx.ask(
