@@ -19,8 +19,9 @@ def eval_command(
         typer.Option(
             "--dataset",
             "-d",
-            help="Dataset folder (HippoRAG layout: questions + corpus JSON; or a QMSum "
-            "meetings .jsonl, each query asked of its own meeting) or questions file.",
+            help="Dataset folder (HippoRAG layout: questions + corpus JSON; a QMSum meetings "
+            ".jsonl or a LoCoMo conversations .json, each question asked of its own meeting or "
+            "conversation) or questions file.",
         ),
     ],
     pipelines: Annotated[
@@ -61,12 +62,16 @@ def eval_command(
             " Much faster.",
         ),
     ] = False,
+    turns_per_passage: Annotated[
+        int | None,
+        typer.Option(min=1, help="LoCoMo: consecutive turns per passage (default 1)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
-    with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (for QMSum:
-    one index per meeting, and hit@5, precision@5, nDCG@10, ROUGE-L). With --out, a killed
-    run resumes where it stopped."""
+    with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (QMSum and
+    LoCoMo: one index per meeting or conversation, and their own headline metrics). With --out,
+    a killed run resumes where it stopped."""
     from eval.datasets import load_dataset
     from eval.runner import run
 
@@ -79,6 +84,7 @@ def eval_command(
         sample=sample,
         seed=seed,
         settings=settings,
+        turns_per_passage=turns_per_passage,
     )
     k_values = tuple(int(k) for k in ks.split(","))
     table = run(

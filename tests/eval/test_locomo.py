@@ -381,3 +381,6 @@ def test_rag_eval_command_on_a_conversations_folder(locomo_dir: Path, env: dict[
     assert result.exit_code == 0, result.output
     assert "9 questions (1 without gold" in result.output
     assert "| bm25 | 9 |" in result.output and "recall@10" in result.output
+    windows = CliRunner().invoke(app, [*args, "--turns-per-passage", "2", "--json"], env=env)
+    assert windows.exit_code == 0, windows.output
+    assert json.loads(windows.stdout)["rows"][0]["questions"] == 9

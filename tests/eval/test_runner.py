@@ -119,6 +119,8 @@ def test_rag_eval_command(dataset: Path, tmp_path: Path, session_cache: Path) ->
     assert summary["rows"][0]["questions"] == 2
     bad = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "nope")], env=env)
     assert bad.exit_code == 1 and "nope" in bad.output
+    turns = CliRunner().invoke(app, [*args, "--turns-per-passage", "2"], env=env)
+    assert turns.exit_code == 1 and "LoCoMo conversations only" in turns.output
 
 
 def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
