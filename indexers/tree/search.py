@@ -67,10 +67,14 @@ def _summary_context(
         if used + node.tokens > budget:
             break
         used += node.tokens
-        context.append(
-            {"node": nid, "level": node.level, "similarity": round(sims[nid], 4), "text": node.text}
-        )
+        context.append(_context_item(tree, nid, sims))
     return context
+
+
+def _context_item(tree: SummaryTree, nid: str, sims: dict[str, float]) -> dict[str, Any]:
+    """A summary handed to the reader, with where it sits and how close it is to the query."""
+    node = tree.nodes[nid]
+    return {"node": nid, "level": node.level, "similarity": round(sims[nid], 4), "text": node.text}
 
 
 def collapsed(
@@ -133,15 +137,7 @@ def traverse(tree: SummaryTree, vector: np.ndarray, k: int, config: TreeSearch) 
         )
         for p in best
     ]
-    context = [
-        {
-            "node": n,
-            "level": tree.nodes[n].level,
-            "similarity": round(sims[n], 4),
-            "text": tree.nodes[n].text,
-        }
-        for n in kept
-    ]
+    context = [_context_item(tree, n, sims) for n in kept]
     return TreeSearchResult(hits, context=context)
 
 
