@@ -134,6 +134,9 @@ class IterateStep(Step):
                 keep_context(state, found)
                 rounds.append([h.passage_id for h in ranked(merged)[:TRACE_HITS]])
                 state.record(inputs={}, outputs={"top": rounds[-1], "new": new[:TRACE_HITS]})
+        if answer:
+            # The reasoner's answer reaches the reader as a hint, as a drafted answer does.
+            state.context.append(f"The answer might be {answer}.")
         hits = ranked(merged)[:k]
         state.results[self.output] = hits
         state.hits = hits

@@ -200,6 +200,8 @@ def test_llm_thoughts_become_queries_and_the_answer_stops_the_loop(
     assert BIO in second and BIO not in bodies[0]["messages"][-1]["content"]
     assert "In which city was the architect of the Halvard Library born?" in second
     assert answer.text == "Lisbon"
+    reader = bodies[-1]["messages"][-1]["content"]
+    assert "The answer might be Lisbon." in reader.split("Passages:")[0]  # the hint, as background
 
 
 def test_the_step_limit_holds(with_llm: Callable[..., RagIndex]) -> None:
