@@ -140,7 +140,10 @@ def content_hash(corpus: Path, questions: Path, selection: dict[str, Any]) -> st
 
 
 def first_record(path: Path) -> Any:
-    """The first JSON record of a .jsonl or .json list file, or None when it has none."""
+    """The first JSON record of a .jsonl or .json list file, or None when it has none (or is
+    not such a file)."""
+    if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES:
+        return None
     try:
         with path.open(encoding="utf-8-sig") as handle:
             if path.suffix.lower() == ".jsonl":
@@ -165,3 +168,11 @@ def find_by_content(path: Path, is_kind: Callable[[Path], bool], kind: str) -> P
         names = ", ".join(p.name for p in found)
         raise ConfigError(f"{path}: several {kind} files ({names}); pass one of them")
     return found[0] if found else None
+
+
+def string_field(value: Any, key: str, where: str) -> str:
+    """A record's string field, or an InputError naming where it is missing."""
+    if not isinstance(value, dict) or not isinstance(value.get(key), str):
+        raise InputError(f"{where}: '{key}' must be a string")
+    text: str = value[key]
+    return text

@@ -41,7 +41,13 @@ from eval.datasets.files import read_records
 from eval.datasets.gold import mark_unmatched
 from eval.datasets.locomo_layout import ADVERSARIAL, Conversation, Session, Turn, parse_conversation
 from eval.datasets.model import Dataset, QAItem
-from eval.datasets.per_document import corpus_folder, data_hash, record_passage_ids, write_corpus
+from eval.datasets.per_document import (
+    corpus_folder,
+    data_hash,
+    per_document_dataset,
+    record_passage_ids,
+    write_corpus,
+)
 from eval.datasets.selection import selected_indices
 from rag.errors import ConfigError, InputError
 from rag.settings import Settings
@@ -192,16 +198,16 @@ def load_locomo(
         len(items),
     )
     _report(items, unmatched, path)
-    return Dataset(
-        name=name,
-        corpus_path=folder,
-        questions_path=path,
-        questions=items,
-        corpus_size=passage_count,
-        content_hash=data_hash(path, passage_format, selection),
-        documents=documents,
-        headline=HEADLINE,
-        gold_chunking=settings.chunking.model_dump(),
+    return per_document_dataset(
+        name,
+        path,
+        folder,
+        documents,
+        items,
+        passage_count,
+        data_hash(path, passage_format, selection),
+        HEADLINE,
+        settings,
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.datasets.files import DATA_SUFFIXES, find_by_content, first_record
+from eval.datasets.files import find_by_content, first_record, string_field
 from rag.errors import InputError
 
 #: A record is a LoCoMo sample when it has `qa` and `conversation` (or, so that a sample
@@ -65,8 +65,6 @@ class Conversation:
 
 def is_conversations_file(path: Path) -> bool:
     """Whether a .json/.jsonl file holds LoCoMo samples (judged by its first record)."""
-    if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES:
-        return False
     first = first_record(path)
     return isinstance(first, dict) and QA in first and (CONVERSATION in first or SAMPLE_ID in first)
 
@@ -74,14 +72,6 @@ def is_conversations_file(path: Path) -> bool:
 def find_conversations(path: Path) -> Path | None:
     """The LoCoMo conversations file that `path` is or that its folder holds, or None."""
     return find_by_content(path, is_conversations_file, "LoCoMo conversation")
-
-
-def _string(value: Any, key: str, where: str) -> str:
-    """A string field, or an InputError naming where it is missing."""
-    if not isinstance(value, dict) or not isinstance(value.get(key), str):
-        raise InputError(f"{where}: '{key}' must be a string")
-    text: str = value[key]
-    return text
 
 
 def _answer(value: Any, key: str, where: str) -> str | None:
@@ -101,11 +91,11 @@ def _turn(value: Any, where: str) -> Turn:
         raise InputError(f"{where} has no 'dia_id' (its D<session>:<turn> id)")
     dia_id = value["dia_id"].strip()
     at = f"{where} ({dia_id})"
-    text = _string(value, "text", at).strip()
+    text = string_field(value, "text", at).strip()
     caption = value.get("blip_caption")
     if isinstance(caption, str) and caption.strip():
         text = f"{text} [shares a photo: {caption.strip()}]".strip()
-    return Turn(dia_id, _string(value, "speaker", at).strip(), text)
+    return Turn(dia_id, string_field(value, "speaker", at).strip(), text)
 
 
 def _sessions(conversation: dict[str, Any], where: str) -> list[Session]:

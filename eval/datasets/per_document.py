@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from eval.datasets.model import Dataset, QAItem
 from rag.ingest.chunking import chunk_documents
 from rag.ingest.records import read_jsonl
 from rag.settings import ChunkSettings, Settings
@@ -53,3 +54,29 @@ def record_passage_ids(corpus: Path, chunking: ChunkSettings) -> list[list[str]]
     drop as duplicates.
     """
     return [[p.id for p in chunk_documents([doc], chunking)] for doc in read_jsonl(corpus)]
+
+
+def per_document_dataset(
+    name: str,
+    path: Path,
+    folder: Path,
+    documents: dict[str, Path],
+    questions: list[QAItem],
+    passages: int,
+    content_hash: str,
+    headline: list[str],
+    settings: Settings,
+) -> Dataset:
+    """A dataset of one corpus file per document, its gold computed with the settings'
+    chunking (which `rag eval` then checks it is run with)."""
+    return Dataset(
+        name=name,
+        corpus_path=folder,
+        questions_path=path,
+        questions=questions,
+        corpus_size=passages,
+        content_hash=content_hash,
+        documents=documents,
+        headline=headline,
+        gold_chunking=settings.chunking.model_dump(),
+    )

@@ -35,7 +35,7 @@ from typing import Any
 
 from eval.datasets.files import read_records
 from eval.datasets.model import Dataset, QAItem
-from eval.datasets.per_document import corpus_folder, data_hash, write_corpus
+from eval.datasets.per_document import corpus_folder, data_hash, per_document_dataset, write_corpus
 from eval.datasets.qmsum_layout import Meeting, parse_meeting
 from eval.datasets.selection import selected_indices
 from rag.errors import InputError
@@ -175,14 +175,14 @@ def load_qmsum(path: Path, name: str, selection: dict[str, Any], settings: Setti
             "skip them",
             without_gold,
         )
-    return Dataset(
-        name=name,
-        corpus_path=folder,
-        questions_path=path,
-        questions=items,
-        corpus_size=passage_count,
-        content_hash=data_hash(path, WINDOW_FORMAT, selection),
-        documents=documents,
-        headline=HEADLINE,
-        gold_chunking=settings.chunking.model_dump(),
+    return per_document_dataset(
+        name,
+        path,
+        folder,
+        documents,
+        items,
+        passage_count,
+        data_hash(path, WINDOW_FORMAT, selection),
+        HEADLINE,
+        settings,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.datasets.files import DATA_SUFFIXES, find_by_content, first_record
+from eval.datasets.files import find_by_content, first_record, string_field
 from rag.errors import InputError
 
 #: The field that marks a record as a QMSum meeting.
@@ -36,8 +36,6 @@ class Meeting:
 
 def is_meetings_file(path: Path) -> bool:
     """Whether a .json/.jsonl file holds QMSum meeting records (judged by its first record)."""
-    if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES:
-        return False
     first = first_record(path)
     return isinstance(first, dict) and TRANSCRIPT in first
 
@@ -45,14 +43,6 @@ def is_meetings_file(path: Path) -> bool:
 def find_meetings(path: Path) -> Path | None:
     """The QMSum meetings file that `path` is or that its folder holds, or None."""
     return find_by_content(path, is_meetings_file, "QMSum meeting")
-
-
-def _text(value: Any, key: str, where: str) -> str:
-    """A string field, or an InputError naming where it is missing."""
-    if not isinstance(value, dict) or not isinstance(value.get(key), str):
-        raise InputError(f"{where}: '{key}' must be a string")
-    text: str = value[key]
-    return text
 
 
 def _turn_number(value: Any, where: str) -> int:
@@ -96,7 +86,11 @@ def _queries(record: dict[str, Any], key: str, turns: int, where: str) -> list[Q
         if not isinstance(q, dict):
             raise InputError(f"{at} is a JSON {type(q).__name__}, not a query object")
         spans = _spans(q.get("relevant_text_span"), turns, at) if key == SPECIFIC else []
-        queries.append(Query(_text(q, "query", at).strip(), _text(q, "answer", at).strip(), spans))
+        queries.append(
+            Query(
+                string_field(q, "query", at).strip(), string_field(q, "answer", at).strip(), spans
+            )
+        )
     return queries
 
 
@@ -111,7 +105,10 @@ def parse_meeting(record: Any, meeting_id: str, where: str) -> Meeting:
             "of {speaker, content}"
         )
     turns = [
-        (_text(t, "speaker", f"{where}, turn {n}"), _text(t, "content", f"{where}, turn {n}"))
+        (
+            string_field(t, "speaker", f"{where}, turn {n}"),
+            string_field(t, "content", f"{where}, turn {n}"),
+        )
         for n, t in enumerate(transcript)
     ]
     return Meeting(
