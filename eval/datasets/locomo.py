@@ -37,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.datasets.files import read_records
 from eval.datasets.gold import mark_unmatched
 from eval.datasets.locomo_layout import ADVERSARIAL, Conversation, Session, Turn, parse_conversation
 from eval.datasets.model import Dataset, QAItem
 from eval.datasets.per_document import (
     corpus_folder,
     data_hash,
+    parse_documents,
     per_document_dataset,
     record_passage_ids,
     write_corpus,
@@ -156,14 +156,7 @@ def load_locomo(
         raise ConfigError(f"turns_per_passage must be a whole number, got {turns_per_passage!r}")
     if turns_per_passage < 1:
         raise ConfigError(f"turns_per_passage must be at least 1, got {turns_per_passage}")
-    records = read_records(path)
-    width = max(2, len(str(len(records))))
-    conversations = [
-        parse_conversation(record, f"sample-{n:0{width}d}", f"{path}: record {n}")
-        for n, record in enumerate(records, start=1)
-    ]
-    if not conversations:
-        raise InputError(f"{path}: no conversations")
+    conversations = parse_documents(path, "sample", parse_conversation, "conversations")
     passage_format = f"{PASSAGE_FORMAT}:{turns_per_passage}"
     folder = corpus_folder(settings, "locomo", data_hash(path, passage_format, {}))
     files = _documents(conversations, path)

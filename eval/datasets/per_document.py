@@ -11,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from eval.datasets.files import read_records
 from eval.datasets.model import Dataset, QAItem
+from rag.errors import InputError
 from rag.ingest.chunking import chunk_documents
 from rag.ingest.records import read_jsonl
 from rag.settings import ChunkSettings, Settings
+
+T = TypeVar("T")
 
 
 def data_hash(path: Path, passage_format: str, extra: dict[str, Any]) -> str:
@@ -80,3 +84,19 @@ def per_document_dataset(
         headline=headline,
         gold_chunking=settings.chunking.model_dump(),
     )
+
+
+def parse_documents(
+    path: Path, prefix: str, parse: Callable[[Any, str, str], T], what: str
+) -> list[T]:
+    """Every record of `path` parsed as one document named `<prefix>-NN` by its position
+    (the layouts carry no id); a file with none is an InputError."""
+    records = read_records(path)
+    width = max(2, len(str(len(records))))
+    documents = [
+        parse(record, f"{prefix}-{n:0{width}d}", f"{path}: record {n}")
+        for n, record in enumerate(records, start=1)
+    ]
+    if not documents:
+        raise InputError(f"{path}: no {what}")
+    return documents

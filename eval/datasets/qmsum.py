@@ -33,12 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.datasets.files import read_records
 from eval.datasets.model import Dataset, QAItem
-from eval.datasets.per_document import corpus_folder, data_hash, per_document_dataset, write_corpus
+from eval.datasets.per_document import (
+    corpus_folder,
+    data_hash,
+    parse_documents,
+    per_document_dataset,
+    write_corpus,
+)
 from eval.datasets.qmsum_layout import Meeting, parse_meeting
 from eval.datasets.selection import selected_indices
-from rag.errors import InputError
 from rag.ingest.chunking import chunk_documents
 from rag.ingest.records import read_jsonl
 from rag.settings import Settings
@@ -133,14 +137,7 @@ def _items(meeting: Meeting, passages: list[Passage]) -> list[QAItem]:
 
 def load_qmsum(path: Path, name: str, selection: dict[str, Any], settings: Settings) -> Dataset:
     """Load a QMSum meetings file: one corpus per meeting, each query against its own meeting."""
-    records = read_records(path)
-    width = max(2, len(str(len(records))))
-    meetings = [
-        parse_meeting(record, f"meeting-{n:0{width}d}", f"{path}: record {n}")
-        for n, record in enumerate(records, start=1)
-    ]
-    if not meetings:
-        raise InputError(f"{path}: no meetings")
+    meetings = parse_documents(path, "meeting", parse_meeting, "meetings")
     # Named by content alone, so the file and its folder, loaded either way, share one cache.
     folder = corpus_folder(settings, "qmsum", data_hash(path, WINDOW_FORMAT, {}))
     documents: dict[str, Path] = {}
