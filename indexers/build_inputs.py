@@ -105,7 +105,9 @@ def run_scope(
     roots = resolved_roots(paths)
     if not rechunk or manifest is None:
         return sources, roots
-    logger.info("%s: chunking changed since %s; every file is read again", out, manifest.chunking)
+    logger.info(
+        "%s: chunking or reading changed since %s; every file is read again", out, manifest.chunking
+    )
     earlier = [Path(r) for r in manifest.roots if Path(r) not in roots and Path(r).exists()]
     if earlier:
         sources = sorted(

@@ -22,6 +22,7 @@ from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, InputError
 from rag.ingest import SourceFile, discover_sources
+from rag.ingest.chunking import passage_recipe
 from rag.manifest import MANIFEST, EmbedderInfo, Manifest, read_manifest, write_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -177,7 +178,7 @@ def _build_locked(
     with BuildContext(embedder, settings) as context, replace_directory(out) as stage:
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
         before = set(store.ids())
-        rechunk = manifest is not None and manifest.chunking != settings.chunking.model_dump()
+        rechunk = manifest is not None and manifest.chunking != passage_recipe(settings.chunking)
         sources, roots = run_scope(out, manifest, paths, sources, report, rechunk)
         fresh, removed = read_changed(sources, roots, store, settings, report, rechunk)
         if len(store) == 0:
@@ -261,7 +262,7 @@ def _manifest(
     return Manifest(
         memrag_version=memrag_version(),
         embedder=EmbedderInfo(name=embedder.name, dim=embedder.dim, variant=embedder.cache_key),
-        chunking=settings.chunking.model_dump(),
+        chunking=passage_recipe(settings.chunking),
         llm={"provider": settings.llm.provider, "model": settings.llm.model},
         operators=_operators(settings, indexes),
         indexes=list(indexes),

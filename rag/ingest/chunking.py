@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from llama_index.core.node_parser import SentenceSplitter
 
@@ -11,6 +12,15 @@ from rag.settings import ChunkSettings
 from rag.types import Document, Passage
 
 logger = logging.getLogger(__name__)
+
+#: Bumped when reading files into passages changes (2: files without a title are titled by
+#: their name), so that the next update re-reads every file as a chunking change would.
+READING_VERSION = 2
+
+
+def passage_recipe(settings: ChunkSettings) -> dict[str, Any]:
+    """What decides a file's passages, as a manifest records it: chunking and reading version."""
+    return {**settings.model_dump(), "reading": READING_VERSION}
 
 
 def make_splitter(settings: ChunkSettings) -> SentenceSplitter:

@@ -138,6 +138,11 @@ def _load(src: SourceFile) -> list[LlamaDocument]:
         raise InputError(f"{src.path}: {_describe(root)}") from exc
 
 
+def file_title(path: Path) -> str:
+    """A file's name as a passage title: the name without its suffix, underscores as spaces."""
+    return " ".join(path.stem.replace("_", " ").split()) or path.name
+
+
 def read_source(src: SourceFile) -> list[Document]:
     """Read one file: one Document per file, per PDF page, or per JSON record."""
     path = Path(src.path)
@@ -155,7 +160,9 @@ def read_source(src: SourceFile) -> list[Document]:
         if not text.strip():
             continue
         metadata = dict(loaded.metadata)
-        title = metadata.pop(_TITLE_KEY, None)
+        # A file without a title of its own is named by its file: "which release added X" needs
+        # the release notes' file name in the passage, and so do the reader's title words.
+        title = metadata.pop(_TITLE_KEY, None) or file_title(path)
         if is_pdf:
             metadata["page"] = page
         docs.append(Document(text=text, source=src.path, title=title, metadata=metadata))

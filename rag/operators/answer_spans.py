@@ -45,6 +45,19 @@ _MONTH_WORDS = word_set(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday"
 )
+# Nationalities, languages and faiths are capitalised but name no person or place: "by Canadian
+# musician Neil Young" answers "who" with Neil Young.
+DEMONYMS = word_set(
+    """
+    american british english french german italian spanish portuguese canadian australian irish
+    scottish welsh russian chinese japanese korean indian pakistani mexican brazilian argentine
+    argentinian chilean colombian peruvian cuban dutch belgian swiss austrian swedish norwegian
+    danish finnish icelandic polish czech slovak hungarian romanian bulgarian serbian croatian
+    greek turkish israeli iranian persian arab arabic egyptian nigerian kenyan ethiopian african
+    european asian latin roman soviet ukrainian filipino thai vietnamese indonesian scandinavian
+    hispanic jewish catholic protestant christian muslim islamic hindu buddhist anglican
+    """
+)
 _OPENERS = word_set(
     "however earlier later today although though despite unlike like thus therefore hence "
     "instead besides meanwhile moreover furthermore nevertheless once while"
@@ -114,11 +127,23 @@ def _name_spans(tokens: list[Token], sentence: str) -> list[tuple[int, int]]:
             first += 1
         while first <= last and _is_filler(words[first]):
             first += 1
-        while last >= first and _is_filler(words[last]):
+        # A short number ends a name ("Ariane 5", "Apollo 11"), but does not start one.
+        while last >= first and _is_filler(words[last]) and not _short_number(words, first, last):
             last -= 1
-        if first <= last and not all(w.lower() in _MONTH_WORDS for w in words[first : last + 1]):
+        dated = all(w.lower() in _MONTH_WORDS or w.isdigit() for w in words[first : last + 1])
+        if first <= last and not dated:  # "December 31" is a date, not a name
             spans.append((first, last))
     return spans
+
+
+def _short_number(words: list[str], first: int, last: int) -> bool:
+    """Whether words[last] is a number of at most three digits after a capitalised word."""
+    return (
+        last > first
+        and words[last].isdigit()
+        and len(words[last]) <= 3
+        and _is_cap(words[last - 1])
+    )
 
 
 def _is_filler(word: str) -> bool:
@@ -166,7 +191,10 @@ def candidate_spans(sentence: str) -> list[Span]:
     ):
         for first, last in ranges:
             text = _POSSESSIVE.sub("", sentence[tokens[first].start : tokens[last].end])
-            spans.append(Span(text, kind, first, last))
+            if kind == "name" and all(t.text.lower() in DEMONYMS for t in tokens[first : last + 1]):
+                spans.append(Span(text, "demonym", first, last))
+            else:
+                spans.append(Span(text, kind, first, last))
     seen: set[tuple[str, str]] = set()
     unique = []
     for span in spans:

@@ -10,9 +10,9 @@ import numpy as np
 
 from rag.embed.base import Embedder
 from rag.operators.bridging import ScoredSentence, follow_bridges
-from rag.operators.reader_text import content_words, normalize_word, split_sentences
+from rag.operators.reader_text import content_words, normalize_word, plain_text, split_sentences
 from rag.operators.reading import Reader, Reading, cite
-from rag.operators.span_choice import Choice, answer_type, choose_span, fullest_name
+from rag.operators.span_choice import Choice, answer_type, choose_span, fits_type, fullest_name
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ W_SIM, W_LEX, W_RANK = 0.5, 0.4, 0.1
 TITLE_WEIGHT = 0.5
 # A second passage is cited when its best sentence scores within this margin of the quoted one.
 CLOSE_MARGIN = 0.08
+
+
+def _fits(qtype: str, choice: Choice | None) -> bool:
+    """Whether a chosen span has the asked answer type."""
+    return choice is not None and fits_type(qtype, choice.kind)
 
 
 class ExtractiveReader(Reader):
@@ -68,14 +73,18 @@ class ExtractiveReader(Reader):
             return Reading(answer="", reader=self.name, details={"reason": ranked})
         qwords = content_words(question)
         qtype, head = answer_type(question)
-        choice = choose_span(qwords, qtype, head, ranked[: self.sentence_pool])
+        pool = self.sentence_pool
+        choice = choose_span(qwords, qtype, head, ranked[:pool], ranked[pool:])
         start = choice.sentence if choice else ranked[0]
         # The wh-phrase noun ("what county") describes the answer; no sentence needs to repeat it.
         hop_words = qwords - {normalize_word(head)} if head else qwords
         hops = follow_bridges(hop_words, start, ranked, self.max_hops)
         if hops:
             known = qwords.union(*(content_words(h.bridge) for h in hops))
-            choice = choose_span(known, qtype, head, [hops[-1].sentence]) or choice
+            across = choose_span(known, qtype, head, [hops[-1].sentence])
+            # A bridge's far end answers unless it offers only a span of the wrong type.
+            if across and (fits_type(qtype, across.kind) or not _fits(qtype, choice)):
+                choice = across
         fallback = choice is None
         if choice is None:
             choice = Choice(ranked[0].text, "sentence", ranked[0].score, ranked[0])
@@ -112,8 +121,10 @@ class ExtractiveReader(Reader):
                 for s in ranked[: self.sentence_pool]
             ],
         }
-        citations = [cite(top[s.rank], s.text) for s in cited]
-        return Reading(answer=choice.text, citations=citations, reader=self.name, details=details)
+        # Markup is the file's formatting, not its words: answers and quotes show plain text.
+        citations = [cite(top[s.rank], plain_text(s.text)) for s in cited]
+        answer = plain_text(choice.text)
+        return Reading(answer=answer, citations=citations, reader=self.name, details=details)
 
     def rank_sentences(
         self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import unicodedata
 from typing import NamedTuple
+
+import Stemmer
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -45,6 +49,8 @@ _TOKEN = re.compile(
 )
 
 
+# PyStemmer's stemmers are not thread-safe: one per thread.
+_STEMMERS = threading.local()
 _HEADING = re.compile(r"^#{1,6}\s")
 _END_PUNCTUATION = frozenset(".!?:;,)\"'”’")
 #: A line this short without final punctuation, alone on its line, is a title.
@@ -87,6 +93,24 @@ def text_blocks(text: str) -> list[str]:
     return [b for b in blocks if b]
 
 
+_MARKUP = [
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)"), r"\1"),  # [text](url) and ![alt](src)
+    (re.compile(r"<[A-Za-z/][^<>\n]*>"), ""),  # stray HTML tags in Markdown
+    (re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # **bold**, __bold__, ~~gone~~
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *emphasis*
+    (re.compile(r"(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)"), r"\1"),  # _emphasis_, not snake_case
+    (re.compile(r"`+([^`\n]+?)`+"), r"\1"),  # `code`
+    (re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)]|>+)\s+", re.MULTILINE), ""),  # bullets, quotes
+]
+
+
+def plain_text(text: str) -> str:
+    """Text without Markdown or HTML markup and with single spaces: what answers and quotes show."""
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
+
+
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, never across a heading or a blank line; initials and common
     abbreviations stay whole."""
@@ -123,20 +147,42 @@ def tokenize(text: str) -> list[Token]:
     return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+#: Irregular forms a suffix stemmer cannot join to their verb ("died"/"death", "wrote"/"write").
+_IRREGULAR = {
+    "death": "die", "dead": "die", "birth": "born", "birthplace": "born",
+    "wrote": "write", "written": "write", "writer": "write", "author": "write",
+    "built": "build", "builder": "build", "founder": "found", "foundation": "found",
+    "creator": "creat", "creation": "creat", "inventor": "invent", "invention": "invent",
+    "won": "win", "winner": "win", "made": "make", "maker": "make", "began": "begin",
+    "begun": "begin", "led": "lead", "leader": "lead", "sang": "sing", "sung": "sing",
+    "singer": "sing", "taught": "teach", "teacher": "teach", "held": "hold", "bought": "buy",
+    "sold": "sell", "spoke": "speak", "spoken": "speak", "flew": "fly", "flown": "fly",
+    "grew": "grow", "grown": "grow", "knew": "know", "known": "know", "fought": "fight",
+    "chose": "choos", "chosen": "choos", "designer": "design", "director": "direct",
+    "composer": "compos", "composition": "compos", "producer": "produc", "married": "marri",
+    "wife": "marri", "husband": "marri", "spouse": "marri",
+    # Kinship both ways: "Who was X's father?" is answered by "X was the child of Y".
+    "father": "parent", "mother": "parent", "son": "parent", "daughter": "parent",
+    "child": "parent", "children": "parent",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=65536)
 def normalize_word(word: str) -> str:
-    """Lowercase, strip accents, possessives and common inflections so that variants match."""
+    """Lowercase, strip accents and possessives, then stem (Snowball English) so that variants
+    of one word match: "died", "dies" and "death" all become "die"."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     w = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
     w = w.removesuffix("'s").rstrip("'.")
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 5 and w.endswith("ing"):
-        return w[:-3]
-    if len(w) > 4 and w.endswith("ed"):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if not w.isalpha():
+        return w  # numbers, hyphenated names and codes stay as written
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    stem = stemmer.stemWord(w)
+    return _IRREGULAR.get(stem, stem)
 
 
 def is_content_word(word: str) -> bool:

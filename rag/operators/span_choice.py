@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from rag.operators.answer_spans import Span, candidate_spans
@@ -27,20 +28,40 @@ _PERSON_NOUNS = word_set(
     "person man woman president leader actor actress singer author writer founder king queen "
     "director player composer artist politician ruler emperor"
 )
+# The word before a name hints at what it names: "born in Warsaw" is a place, "designed by
+# Gustave Eiffel" a person (or an organisation).
+_PLACE_BEFORE = word_set("in at near from into outside inside within across throughout")
+_AGENT_BEFORE = word_set("by")
+#: Score of a span whose preceding word fits (+) or contradicts (-) the answer type.
+CONTEXT_BONUS = 0.1
+_AFFILIATION_NOUNS = word_set("nationality language religion ethnicity citizenship descent faith")
 _HEAD_SKIP = word_set("is was are were the a an name of does did do 's kind type sort form class")
 
 #: How well each span kind fits each answer type (kinds missing from a row do not fit).
 KIND_WEIGHTS: dict[str, dict[str, float]] = {
-    "person": {"name": 1.0, "title": 0.3, "chunk": 0.1},
+    "person": {"name": 1.0, "title": 0.3, "chunk": 0.1, "demonym": 0.1},
     "date": {"date": 1.0, "year": 0.9, "number": 0.1},
     "year": {"year": 1.0, "date": 0.5},
     "count": {"number": 1.0, "quantity": 0.8, "year": 0.2},
     "quantity": {"quantity": 1.0, "number": 0.7, "year": 0.2},
-    "place": {"name": 1.0, "chunk": 0.2, "title": 0.1},
+    "place": {"name": 1.0, "chunk": 0.2, "title": 0.1, "demonym": 0.1},
     "title": {"title": 1.0, "name": 0.6, "chunk": 0.2},
-    "kind": {"chunk": 1.0, "name": 0.6, "title": 0.3},
-    "entity": {"name": 1.0, "title": 0.9, "chunk": 0.6, "date": 0.4, "year": 0.4, "number": 0.4},
+    "kind": {"chunk": 1.0, "name": 0.6, "title": 0.3, "demonym": 0.6},
+    "affiliation": {"demonym": 1.0, "name": 0.6, "chunk": 0.3},
+    "entity": {
+        "name": 1.0,
+        "title": 0.9,
+        "chunk": 0.6,
+        "demonym": 0.9,
+        "date": 0.4,
+        "year": 0.4,
+        "number": 0.4,
+    },
 }
+
+#: Spans of at least this weight have the asked type ("when" -> a date or year, not "two"); a
+#: better-placed span of another kind is the answer only when no sentence has one of them.
+FITTING_WEIGHT = 0.5
 
 _CUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bhow\s+many\b"), "count"),
@@ -75,6 +96,8 @@ def answer_type(question: str) -> tuple[str, str | None]:
         kind = "person"
     elif kind == "entity" and head in {"number", "amount", "percentage", "population"}:
         kind = "quantity"
+    elif kind == "entity" and head in _AFFILIATION_NOUNS:
+        kind = "affiliation"
     return kind, head
 
 
@@ -88,16 +111,23 @@ class Choice(NamedTuple):
 
 
 def choose_span(
-    known: set[str], qtype: str, head: str | None, pool: list[ScoredSentence]
+    known: set[str],
+    qtype: str,
+    head: str | None,
+    pool: list[ScoredSentence],
+    wider: Sequence[ScoredSentence] = (),
 ) -> Choice | None:
     """Pick the span that best fits the question type, near the words it shares with the question.
 
     `known` holds the question's content words (plus bridges already crossed): spans made mostly
-    of them are not answers, and tokens matching them anchor the proximity bonus.
+    of them are not answers, and tokens matching them anchor the proximity bonus. When no
+    sentence of the pool holds a span of the asked type, the `wider` sentences are searched for
+    one before a span of another kind is accepted.
     """
     weights = KIND_WEIGHTS[qtype]
-    best: Choice | None = None
-    for sentence in pool:
+    # The best span of a kind the question asks for, else the best of any kind that may do.
+    best: dict[bool, Choice] = {}
+    for sentence in _pool_then_wider(pool, wider, best):
         tokens = tokenize(sentence.text)
         norms = [normalize_word(t.text) for t in tokens]
         matched = [i for i, w in enumerate(norms) if w in known]
@@ -111,16 +141,50 @@ def choose_span(
             proximity = 0.0 if gap is None else 1.0 / (1 + gap / 3)
             fits_head = head is not None and norms[trimmed.last] == normalize_word(head)
             multiword = qtype == "person" and trimmed.last > trimmed.first
+            first = trimmed.first
+            before = tokens[first - 1].text.lower() if first > 0 else ""
+            # "designed by X" answers "Who designed ...?"; "written by X" does not answer "Who
+            # played ...?": an agent's "by" counts only after a verb the question has.
+            asked_verb = first > 1 and norms[first - 2] in known
             score = (
                 sentence.score
                 + 0.5 * weight
                 + 0.15 * proximity
                 + 0.15 * fits_head
                 + 0.05 * multiword
+                + CONTEXT_BONUS * _context_fit(qtype, span.kind, before, asked_verb)
             )
-            if best is None or score > best.score + 1e-9:
-                best = Choice(trimmed.text, span.kind, score, sentence)
-    return best
+            fits = fits_type(qtype, span.kind)
+            if fits not in best or score > best[fits].score + 1e-9:
+                best[fits] = Choice(trimmed.text, span.kind, score, sentence)
+    return best.get(True) or best.get(False)
+
+
+def fits_type(qtype: str, kind: str) -> bool:
+    """Whether a span of this kind has the answer type asked for (a year for "when", say)."""
+    return KIND_WEIGHTS[qtype].get(kind, 0.0) >= FITTING_WEIGHT
+
+
+def _pool_then_wider(
+    pool: list[ScoredSentence], wider: Sequence[ScoredSentence], best: dict[bool, Choice]
+) -> Iterator[ScoredSentence]:
+    """The pool's sentences, then the wider ones for as long as no fitting span is found."""
+    yield from pool
+    for sentence in wider:
+        if True in best:
+            return
+        yield sentence
+
+
+def _context_fit(qtype: str, kind: str, before: str, asked_verb: bool) -> int:
+    """+1 when the word before a name fits the asked type, -1 when it points elsewhere."""
+    if kind != "name" or qtype not in ("place", "person"):
+        return 0
+    if before in _PLACE_BEFORE:
+        return 1 if qtype == "place" else -1
+    if before in _AGENT_BEFORE and asked_verb:
+        return 1 if qtype == "person" else -1
+    return 0
 
 
 def _trim(
@@ -144,7 +208,9 @@ def _trim(
 
 def _is_known(word: str, known: set[str]) -> bool:
     """A question word, or a hyphenated word with one (Skłodowska-Curie for Marie Curie)."""
-    return word in known or ("-" in word and any(part in known for part in word.split("-")))
+    return word in known or (
+        "-" in word and any(normalize_word(part) in known for part in word.split("-"))
+    )
 
 
 def fullest_name(name: str, passage_text: str) -> str:

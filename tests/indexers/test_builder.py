@@ -16,6 +16,7 @@ from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.embed.cache import CachedEmbedder
 from rag.errors import EmbedderMismatchError, IndexFormatError, InputError
+from rag.ingest.chunking import READING_VERSION
 from rag.settings import Settings
 from rag.types import passage_id
 
@@ -69,12 +70,14 @@ def test_rerun_reads_only_changes_and_removes_vanished_files(
 def test_identical_passages_in_two_files_are_stored_once(
     tmp_path: Path, settings: Settings
 ) -> None:
+    """Same title and text in two files: one passage, kept until both files are gone."""
     (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "a.txt").write_text("The same sentence twice.")
-    (tmp_path / "d" / "b.txt").write_text("The same sentence twice.")
+    record = json.dumps([{"title": "T", "text": "The same sentence twice."}])
+    (tmp_path / "d" / "a.json").write_text(record)
+    (tmp_path / "d" / "b.json").write_text(record)
     report = build_index([tmp_path / "d"], tmp_path / "idx", settings)
     assert report.passages == 1
-    (tmp_path / "d" / "a.txt").unlink()
+    (tmp_path / "d" / "a.json").unlink()
     assert build_index([tmp_path / "d"], tmp_path / "idx", settings).passages == 1
 
 
@@ -270,7 +273,11 @@ def test_changed_chunking_rechunks_every_file(
     again = build_index([docs], out, small)
     assert again.sources_read == 6 and again.passages > first.passages
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["chunking"] == {"chunk_size": 32, "chunk_overlap": 8}
+    assert manifest["chunking"] == {
+        "chunk_size": 32,
+        "chunk_overlap": 8,
+        "reading": READING_VERSION,
+    }
 
 
 def test_an_overlap_as_long_as_a_passage_is_refused() -> None:

@@ -115,13 +115,14 @@ def test_explicit_unsupported_file_is_an_input_error(tmp_path: Path) -> None:
 # --- reading plain files ---------------------------------------------------------------
 
 
-def test_txt_reads_whole_file_without_title(tmp_path: Path) -> None:
-    path = _write(tmp_path / "note.txt", "Line one.\nLine two.\n")
+def test_txt_reads_whole_file_titled_by_its_name(tmp_path: Path) -> None:
+    """A text file has no title of its own: its name (underscores as spaces) becomes one."""
+    path = _write(tmp_path / "release_notes_2.40.0.txt", "Line one.\nLine two.\n")
     (doc,) = _read(path)
     assert doc.text == "Line one.\nLine two.\n"
-    assert doc.title is None
+    assert doc.title == "release notes 2.40.0"
     assert doc.source == str(path.resolve())
-    assert doc.metadata["file_name"] == "note.txt"
+    assert doc.metadata["file_name"] == "release_notes_2.40.0.txt"
 
 
 def test_markdown_is_read_as_plain_text(tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ def test_pdf_gives_one_document_per_page(tmp_path: Path) -> None:
     assert [d.text.strip() for d in docs] == ["Hello from page one", "Page two text"]
     assert [d.metadata["page"] for d in docs] == [1, 2]
     assert docs[1].metadata["page_label"] == "2"
-    assert all(d.source == str(path.resolve()) and d.title is None for d in docs)
+    assert all(d.source == str(path.resolve()) and d.title == "paper" for d in docs)
 
 
 def test_pdf_without_text_and_corrupt_pdf_are_input_errors(tmp_path: Path) -> None:
@@ -291,7 +292,7 @@ def test_read_and_chunk_files_end_to_end(tmp_path: Path) -> None:
     _write(tmp_path / "b.json", json.dumps([{"title": "B", "text": "Beta text."}]))
     docs = [d for s in discover_sources([tmp_path]) for d in read_source(s)]
     passages = chunk_documents(docs, ChunkSettings())
-    assert [(p.title, p.text) for p in passages] == [(None, "Alpha text."), ("B", "Beta text.")]
+    assert [(p.title, p.text) for p in passages] == [("a", "Alpha text."), ("B", "Beta text.")]
 
 
 @pytest.mark.skipif(not MUSIQUE_CORPUS.is_file(), reason=f"{MUSIQUE_CORPUS} not present")

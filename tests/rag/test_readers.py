@@ -267,3 +267,48 @@ def test_the_questions_own_subject_is_not_the_answer(reader: ExtractiveReader) -
         title="marie_curie.txt",
     )
     assert reader.read("Where was Marie Curie born?", [curie, ACME]).answer == "Warsaw"
+
+
+CURIE = Passage.from_text(
+    "Marie Skłodowska-Curie was a physicist and chemist born in Warsaw on 7 November 1867.\n\n"
+    "She shared the 1903 Nobel Prize in Physics with her husband Pierre Curie and with Henri "
+    "Becquerel for their work on radioactivity. In 1911 she received the Nobel Prize in "
+    "Chemistry for the discovery of the elements polonium and radium.\n\n"
+    "She was the first woman to win a Nobel Prize and remains the only person to win Nobel "
+    "Prizes in two different sciences. She died in 1934 at a sanatorium in Passy, France.",
+    title="marie curie",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("When did Marie Curie die?", "1934"),  # a date, not the birth date of a closer match
+        ("Where did Marie Curie die?", "Passy"),  # a place ("in Passy"), not a co-laureate
+        ("When was Marie Curie born?", "7 November 1867"),
+        ("Where was Marie Curie born?", "Warsaw"),
+        ("When did Marie Curie win the chemistry prize?", "1911"),  # a year, not "two"
+        ("Who was Marie Curie's husband?", "Pierre Curie"),
+        ("How many different sciences did Marie Curie win Nobel Prizes in?", "two"),
+    ],
+)
+def test_the_answer_has_the_type_the_question_asks_for(
+    reader: ExtractiveReader, question: str, answer: str
+) -> None:
+    """where -> a place, when -> a date, who -> a person, how many -> a number."""
+    assert reader.read(question, [CURIE, ACME]).answer == answer
+
+
+def test_markup_is_stripped_from_answers_and_quotes(reader: ExtractiveReader) -> None:
+    """Markdown emphasis, links and code marks are the file's formatting, not its words."""
+    engine = Passage.from_text(
+        "The **Analytical Engine** was designed by [Charles Babbage](https://example.org/cb)\n"
+        "in `1837` as a general-purpose computer.",
+        title="analytical engine",
+    )
+    reading = reader.read("Who designed the Analytical Engine?", [engine, ACME])
+    assert reading.answer == "Charles Babbage"
+    assert reading.citations[0].quote == (
+        "The Analytical Engine was designed by Charles Babbage in 1837 as a general-purpose "
+        "computer."
+    )
