@@ -1,4 +1,10 @@
-"""The Streamlit inspector: reads index dirs and traces, never rebuilds.
+"""The Streamlit inspector: look at index dirs, answers, traces and eval results.
 
-Empty until the app lands; see DESIGN.md for what goes here.
+`rag app --root DIR` serves `app/main.py`. Pages live in `app/views/`; the modules beside them
+hold what the pages share: path checks (`safety`), discovery of index dirs, eval folders, traces
+and pipeline files (`discovery`), cached loading (`resources`), Streamlit pieces (`widgets`,
+`why`, `pipeline_choice`), and the pure helpers that turn hits, traces, trees and eval records
+into tables and pictures (`explain`, `pictures`, `trees`, `eval_results`). `serving`, `browser`
+and `probe` serve the app and drive it in headless Chromium for the browser test and for
+measurements. The app reads; it never builds or rewrites an index.
 """

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from rag.errors import MemragError
 from rag.settings import Settings, load_settings
@@ -91,7 +92,8 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MemragError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # Escaped: messages name extras such as memrag[app], which are not markup.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; the previous index is untouched")
@@ -102,7 +104,7 @@ def reports_errors(func: F) -> F:
 
 def _register_commands() -> None:
     """Import the command modules, which attach themselves to `app`."""
-    from rag.cli import bench, demo, evaluate, index, inspect, query  # noqa: F401
+    from rag.cli import app, bench, demo, evaluate, index, inspect, query  # noqa: F401
 
 
 _register_commands()

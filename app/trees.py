@@ -1,0 +1,68 @@
+"""A summary tree as rows: for the sunburst picture, the outline, and a hit's path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexers.tree.model import SummaryTree, TreeNode
+
+#: Above this many nodes the picture leaves out the passages (level 0).
+PICTURE_NODES = 2000
+
+
+def snippet(text: str, limit: int = 160) -> str:
+    """The start of a node's text on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def node_label(node: TreeNode) -> str:
+    """A node's name in the outline: id, level, size."""
+    if node.is_leaf:
+        return f"passage {node.id}"
+    size = f"{len(node.children)} children, {len(node.leaves)} passages"
+    return f"{node.id} · level {node.level} · {size}"
+
+
+def sunburst_rows(tree: SummaryTree, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per node under its first parent (RAPTOR's extra parents are named on hover)."""
+    leaves = len(tree) <= PICTURE_NODES
+    rows = []
+    for node in tree.nodes.values():
+        if node.is_leaf and not leaves:
+            continue
+        parents = tree.parents(node.id)
+        also = f"<br>also under {', '.join(parents[1:])}" if len(parents) > 1 else ""
+        label = titles.get(node.id, node.id) if node.is_leaf else node.id
+        rows.append(
+            {
+                "id": node.id,
+                "parent": parents[0] if parents else "",
+                "label": label,
+                "hover": f"{node_label(node)}{also}<br>{snippet(node.text, 200)}",
+            }
+        )
+    return rows
+
+
+def path_rows(tree: SummaryTree, path: list[str]) -> list[dict[str, Any]]:
+    """A hit's path from the root, each node with its level and the start of its summary."""
+    rows = []
+    for depth, node_id in enumerate(path):
+        node = tree.nodes.get(node_id)
+        rows.append(
+            {
+                "depth": depth,
+                "node": node_id,
+                "level": node.level if node else None,
+                "text": snippet(node.text, 300) if node else "(not in the saved tree)",
+            }
+        )
+    return rows
+
+
+def children_of(tree: SummaryTree, node_id: str | None) -> list[TreeNode]:
+    """The roots (for None) or a node's children, highest level first."""
+    ids = tree.roots() if node_id is None else tree.nodes[node_id].children
+    nodes = [tree.nodes[i] for i in ids if i in tree.nodes]
+    return sorted(nodes, key=lambda n: (-n.level, n.id))
