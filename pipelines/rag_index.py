@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexers.builder import BuildReport, build_index
 from indexers.index_dir import IndexDir, open_index_dir
 from indexers.registry import DEFAULT_KINDS
 from pipelines.pipeline import Pipeline
@@ -17,6 +16,9 @@ from rag.closing import Closing
 from rag.errors import InputError
 from rag.settings import Settings, load_settings
 from rag.types import Answer, Hit, Passage
+
+if TYPE_CHECKING:
+    from indexers.builder import BuildReport
 
 
 class RagIndex(Closing):
@@ -100,6 +102,9 @@ def build(
     """Index files or folders into `out` (updating it if it exists) and open the result."""
     settings = settings or load_settings()
     paths = [paths] if isinstance(paths, (str, Path)) else paths
+    # Imported here: the builder pulls in llama-index's readers, which querying never needs.
+    from indexers.builder import build_index
+
     report = build_index(paths, out, settings, kinds or DEFAULT_KINDS)
     index = RagIndex.open(out, settings)
     index.build_report = report

@@ -136,6 +136,11 @@ def _name_spans(tokens: list[Token], sentence: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _is_demonym(word: str) -> bool:
+    """A nationality, language or faith word, also as the head of "English-language"."""
+    return word.lower().split("-")[0] in DEMONYMS
+
+
 def _short_number(words: list[str], first: int, last: int) -> bool:
     """Whether words[last] is a number of at most three digits after a capitalised word."""
     return (
@@ -191,7 +196,7 @@ def candidate_spans(sentence: str) -> list[Span]:
     ):
         for first, last in ranges:
             text = _POSSESSIVE.sub("", sentence[tokens[first].start : tokens[last].end])
-            if kind == "name" and all(t.text.lower() in DEMONYMS for t in tokens[first : last + 1]):
+            if kind == "name" and all(_is_demonym(t.text) for t in tokens[first : last + 1]):
                 spans.append(Span(text, "demonym", first, last))
             else:
                 spans.append(Span(text, kind, first, last))

@@ -34,7 +34,10 @@ _PLACE_BEFORE = word_set("in at near from into outside inside within across thro
 _AGENT_BEFORE = word_set("by")
 #: Score of a span whose preceding word fits (+) or contradicts (-) the answer type.
 CONTEXT_BONUS = 0.1
-_AFFILIATION_NOUNS = word_set("nationality language religion ethnicity citizenship descent faith")
+_AFFILIATION_NOUNS = word_set(
+    "nationality language religion ethnicity citizenship descent faith heritage origin ancestry "
+    "denomination"
+)
 _HEAD_SKIP = word_set("is was are were the a an name of does did do 's kind type sort form class")
 
 #: How well each span kind fits each answer type (kinds missing from a row do not fit).
@@ -52,7 +55,7 @@ KIND_WEIGHTS: dict[str, dict[str, float]] = {
         "name": 1.0,
         "title": 0.9,
         "chunk": 0.6,
-        "demonym": 0.9,
+        "demonym": 0.6,
         "date": 0.4,
         "year": 0.4,
         "number": 0.4,
