@@ -23,13 +23,7 @@ def preset_yaml(name: str) -> str:
 
 def parse_pipeline(text: str, where: str) -> Pipeline:
     """A pipeline from YAML typed in the page (safe_load: data only, no code)."""
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML ({' '.join(str(exc).split())})") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"{where}: a pipeline must be a mapping with a 'steps' list")
-    return Pipeline.from_config(config, where)
+    return Pipeline.from_yaml(text, where)
 
 
 @st.cache_data(show_spinner=False)

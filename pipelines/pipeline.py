@@ -96,6 +96,11 @@ class Pipeline:
                 f"unknown pipeline {str(name_or_path)!r}: use a preset "
                 f"({', '.join(preset_names())}) or a .yaml file"
             )
+        return cls.from_yaml(text, where)
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str) -> Pipeline:
+        """Parse a pipeline from YAML text (safe_load: data only); `where` names it in errors."""
         try:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -59,3 +60,33 @@ def passages() -> list[Passage]:
 def env(session_cache: Path) -> dict[str, str]:
     """Environment for CLI runs: the session cache and no progress bars."""
     return {"RAG_CACHE_DIR": str(session_cache), "RAG_SHOW_PROGRESS": "false"}
+
+
+#: Questions over FACTS: (id, question, answer, index of the one gold passage in FACTS).
+TINY_QUESTIONS = [
+    ("q1", "When was the Eiffel Tower completed?", "1889", 0),
+    ("q2", "Who released the first version of Python?", "Guido van Rossum", 2),
+    ("q3", "Which river carries the most water?", "Amazon River", 7),
+]
+
+
+def write_tiny_dataset(folder: Path) -> Path:
+    """Write a HippoRAG-layout folder with MuSiQue-style questions over the FACTS corpus."""
+    folder.mkdir()
+    corpus = [{"title": t, "text": x} for t, x in FACTS]
+    (folder / "corpus.json").write_text(json.dumps(corpus))
+    questions = [
+        {
+            "id": qid,
+            "question": q,
+            "answer": a,
+            "answer_aliases": [],
+            "paragraphs": [
+                {"title": t, "paragraph_text": x, "is_supporting": i == gold}
+                for i, (t, x) in enumerate(FACTS)
+            ],
+        }
+        for qid, q, a, gold in TINY_QUESTIONS
+    ]
+    (folder / "questions.json").write_text(json.dumps(questions))
+    return folder

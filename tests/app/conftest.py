@@ -15,13 +15,7 @@ import eval as rag_eval
 from pipelines.rag_index import build
 from pipelines.trace_log import TraceRecord, append_trace
 from rag.settings import Settings
-from tests.conftest import FACTS, SAMPLE
-
-QUESTIONS = [
-    ("q1", "When was the Eiffel Tower completed?", "1889", 0),
-    ("q2", "Who released the first version of Python?", "Guido van Rossum", 2),
-    ("q3", "Which river carries the most water?", "Amazon River", 7),
-]
+from tests.conftest import SAMPLE, write_tiny_dataset
 
 
 @dataclass
@@ -48,28 +42,6 @@ class AppRoot:
         }
 
 
-def _dataset(folder: Path) -> Path:
-    """A MuSiQue-style dataset over the FACTS corpus (as tests/eval/test_runner.py builds)."""
-    folder.mkdir()
-    corpus = [{"title": t, "text": x} for t, x in FACTS]
-    (folder / "corpus.json").write_text(json.dumps(corpus))
-    questions = [
-        {
-            "id": qid,
-            "question": q,
-            "answer": a,
-            "answer_aliases": [],
-            "paragraphs": [
-                {"title": t, "paragraph_text": x, "is_supporting": i == gold}
-                for i, (t, x) in enumerate(FACTS)
-            ],
-        }
-        for qid, q, a, gold in QUESTIONS
-    ]
-    (folder / "questions.json").write_text(json.dumps(questions))
-    return folder
-
-
 @pytest.fixture(scope="session")
 def app_root(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> AppRoot:
     """Build everything once per session: ~15 s on 2 cores with the bundled embedder."""
@@ -84,7 +56,7 @@ def app_root(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> A
         answer = idx.ask("When was the Hubble Space Telescope launched?", "hybrid")
         append_trace(root / "traces.jsonl", TraceRecord.of(answer, "hybrid", str(index)))
     evals = root / "evalout"
-    rag_eval.run(_dataset(base / "tiny"), ["dense", "bm25"], out=evals, settings=settings)
+    rag_eval.run(write_tiny_dataset(base / "tiny"), ["dense", "bm25"], out=evals, settings=settings)
     # The index the eval built (dense and bm25 only) stands for an index without graph or tree.
     plain = Path(json.loads((evals / "summary.json").read_text())["meta"]["index"])
     (root / "pipelines").mkdir()

@@ -15,37 +15,13 @@ import eval.runner as runner_module
 from pipelines.trace_log import read_traces
 from rag.settings import Settings
 from rag.types import passage_id
-from tests.conftest import FACTS
-
-QUESTIONS = [
-    ("q1", "When was the Eiffel Tower completed?", "1889", 0),
-    ("q2", "Who released the first version of Python?", "Guido van Rossum", 2),
-    ("q3", "Which river carries the most water?", "Amazon River", 7),
-]
+from tests.conftest import FACTS, write_tiny_dataset
 
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
     """A folder in the HippoRAG layout with MuSiQue-style questions over the FACTS corpus."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    corpus = [{"title": t, "text": x} for t, x in FACTS]
-    (folder / "corpus.json").write_text(json.dumps(corpus))
-    questions = [
-        {
-            "id": qid,
-            "question": q,
-            "answer": a,
-            "answer_aliases": [],
-            "paragraphs": [
-                {"title": t, "paragraph_text": x, "is_supporting": i == gold}
-                for i, (t, x) in enumerate(FACTS)
-            ],
-        }
-        for qid, q, a, gold in QUESTIONS
-    ]
-    (folder / "questions.json").write_text(json.dumps(questions))
-    return folder
+    return write_tiny_dataset(tmp_path / "tiny")
 
 
 def test_side_by_side_figures_and_files(dataset: Path, tmp_path: Path, settings: Settings) -> None:
