@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -84,8 +83,7 @@ def app_command(
     if CliState.config is not None:
         env["RAG_CONFIG"] = str(CliState.config.resolve())
     err_console.print(f"memrag inspector on http://{host}:{port} (Ctrl-C stops it)")
-    try:
-        code = subprocess.run(streamlit_command(port, host), env=env, check=False).returncode
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    command = streamlit_command(port, host)
+    # Replaced, not spawned: a signal to `rag app` (Ctrl-C, terminate) reaches streamlit itself
+    # and no server is left running without its parent.
+    os.execve(command[0], command, env)
