@@ -62,8 +62,12 @@ class ChunkSettings(_Section):
 class LLMSettings(_Section):
     """The generative model, if any; provider 'none' selects the offline operators."""
 
-    provider: Literal["none", "openai", "transformers"] = "none"
-    model: str = ""
+    provider: Literal["none", "openai", "transformers", "local"] = "none"
+    model: str = Field(
+        "",
+        description="The model name; for provider 'local', a bundled model "
+        "('gemma-270m', 'smollm2-135m') or a path to a .gguf file.",
+    )
     base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000/v1 for vLLM.")
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 0.0
@@ -73,6 +77,13 @@ class LLMSettings(_Section):
     max_retries: int = 3
     max_concurrency: int = 4
     cache: bool = True
+    n_threads: int = Field(1, ge=1, description="CPU threads of a 'local' GGUF model.")
+    n_ctx: int = Field(4096, ge=256, description="Context window of a 'local' GGUF model.")
+    prompt_style: Literal["auto", "chat", "completion"] = Field(
+        "auto",
+        description="'local' only: auto = chat when the GGUF has a chat template, "
+        "else completion prompts with the operators' examples as few-shot examples.",
+    )
 
 
 class RetrievalSettings(_Section):

@@ -10,6 +10,7 @@ import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json, show_answer
+from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
 
 DEFAULT_QUESTION = "When was the Hubble Space Telescope launched?"
 
@@ -35,11 +36,16 @@ def demo_command(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help=LLM_FLAG_HELP)] = None,
 ) -> None:
-    """Index the bundled sample corpus (6 short documents in 5 formats) and answer a question."""
+    """Index the bundled sample corpus (6 short documents in 5 formats) and answer a question.
+
+    Offline by default (extractive reader); `--llm local:gemma-270m` reads the answer with a
+    small GGUF model run in-process, and the answer's reader names it.
+    """
     from pipelines.rag_index import build
 
-    settings = settings_with()
+    settings = settings_with(**llm_overrides(llm))
     out = out or settings.cache_dir / "demo-index"
     corpus = sample_corpus()
     if not as_json:

@@ -9,6 +9,7 @@ import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
+from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
 
 
 @app.command("eval")
@@ -67,6 +68,7 @@ def eval_command(
         typer.Option(min=1, help="LoCoMo: consecutive turns per passage (default 1)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help=LLM_FLAG_HELP)] = None,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
     with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (QMSum and
@@ -75,7 +77,7 @@ def eval_command(
     from eval.datasets import load_dataset
     from eval.runner import run
 
-    settings = settings_with(graph__extractor=extractor)
+    settings = settings_with(graph__extractor=extractor, **llm_overrides(llm))
     ds = load_dataset(
         dataset,
         questions=questions,

@@ -9,6 +9,7 @@ import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json, show_answer
+from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
 
 
 @app.command("query")
@@ -43,13 +44,14 @@ def query_command(
     show_trace: Annotated[
         bool, typer.Option("--trace", help="Print the steps as a tree with times and LLM calls.")
     ] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help=LLM_FLAG_HELP)] = None,
 ) -> None:
     """Answer QUESTION from INDEX with a pipeline; prints the answer with citations."""
     from pipelines.rag_index import RagIndex
     from pipelines.trace import format_trace
     from pipelines.trace_log import TraceRecord, append_trace
 
-    settings = settings_with(retrieval__top_k=k)
+    settings = settings_with(retrieval__top_k=k, **llm_overrides(llm))
     with RagIndex.open(index, settings) as idx:
         pipe = idx.pipeline(pipeline)
         answer = idx.ask(question, pipeline=pipe, answer=not no_answer)

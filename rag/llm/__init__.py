@@ -1,20 +1,22 @@
 """LLM clients: one interface over backends, wrapped in cache, retry, concurrency and metrics.
 
-Importing this package is light: the backends import llama-index, openai, torch and
-transformers only when one is constructed or called.
+Importing this package is light: the backends import llama-index, openai, torch,
+transformers and llama-cpp-python only when one is constructed or called.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, MissingExtraError
 from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.metrics import LLMMetrics, StageMetrics
 from rag.llm.middleware import ManagedLLM
 from rag.llm.openai_compat import OpenAICompatibleLLM, resolve_api_key
 from rag.llm.retry import TransientLLMError
+from rag.llm.structured import JsonOutput
 from rag.llm.transformers_llm import TransformersLLM
 from rag.settings import LLMSettings
 
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "LLM",
     "ChatMessage",
+    "JsonOutput",
     "LLMMetrics",
     "LLMResponse",
     "ManagedLLM",
@@ -48,6 +51,24 @@ def make_backend(settings: LLMSettings) -> LLM:
             max_tokens=settings.max_tokens,
             seed=settings.seed,
             timeout_s=settings.timeout_s,
+        )
+    if settings.provider == "local":
+        from rag.llm.bundled_models import resolve_gguf
+        from rag.llm.local_llama import LocalLlamaLLM
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            # Before resolving the model: the missing runtime is the first thing to install.
+            raise MissingExtraError("llama-cpp-python", "local")
+
+        return LocalLlamaLLM(
+            resolve_gguf(settings.model),
+            name=settings.model,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            seed=settings.seed,
+            prompt_style=settings.prompt_style,
         )
     if settings.provider == "transformers":
         return TransformersLLM(

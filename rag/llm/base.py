@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rag.llm.structured import JsonOutput
+
 
 class ChatMessage(BaseModel):
     """One chat turn."""
@@ -43,3 +45,19 @@ class LLM(ABC):
     def complete(self, prompt: str, *, stage: str = "default") -> LLMResponse:
         """Complete a single user prompt."""
         return self.chat([ChatMessage(role="user", content=prompt)], stage=stage)
+
+    def chat_json(
+        self, messages: list[ChatMessage], output: JsonOutput, *, stage: str = "default"
+    ) -> LLMResponse:
+        """Complete a conversation whose reply should be JSON of `output`'s shape.
+
+        Backends that can constrain decoding override this; the default relies on the prompt
+        (which must ask for the JSON itself), so the caller parses the reply tolerantly anyway.
+        """
+        return self.chat(messages, stage=stage)
+
+    def complete_json(
+        self, prompt: str, output: JsonOutput, *, stage: str = "default"
+    ) -> LLMResponse:
+        """chat_json over a single user prompt."""
+        return self.chat_json([ChatMessage(role="user", content=prompt)], output, stage=stage)

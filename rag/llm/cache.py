@@ -16,13 +16,18 @@ from rag.llm.base import ChatMessage, LLMResponse
 logger = logging.getLogger(__name__)
 
 
-def cache_key(model: str, messages: list[ChatMessage], params: dict[str, Any]) -> str:
-    """The sha256 hex digest that identifies one call."""
-    payload = {
+def cache_key(
+    model: str, messages: list[ChatMessage], params: dict[str, Any], output: str | None = None
+) -> str:
+    """The sha256 hex digest that identifies one call; `output` is a structured-output key."""
+    payload: dict[str, Any] = {
         "model": model,
         "messages": [[m.role, m.content] for m in messages],
         "params": params,
     }
+    if output is not None:
+        # Only structured calls carry it, so the keys of plain calls stay as they were.
+        payload["output"] = output
     # sort_keys and fixed separators make the key stable across runs and dict orders.
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -15,6 +15,7 @@ from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.cache import LLMCache, cache_key
 from rag.llm.metrics import LLMMetrics
 from rag.llm.retry import call_with_retry
+from rag.llm.structured import JsonOutput
 from rag.llm.usage import in_this_context, record_usage
 
 logger = logging.getLogger(__name__)
@@ -57,16 +58,28 @@ class ManagedLLM(LLM, Closing):
 
     def chat(self, messages: list[ChatMessage], *, stage: str = "default") -> LLMResponse:
         """Answer from the cache, or call the backend with retries under the concurrency cap."""
+        return self._call(messages, stage, None)
+
+    def chat_json(
+        self, messages: list[ChatMessage], output: JsonOutput, *, stage: str = "default"
+    ) -> LLMResponse:
+        """chat() asking the backend for JSON of `output`'s shape; cached apart from plain calls."""
+        return self._call(messages, stage, output)
+
+    def _call(
+        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+    ) -> LLMResponse:
+        """Cache lookup, then the backend call with retries, then cache store."""
         key = None
         if self._cache is not None:
-            key = cache_key(self.model, messages, self.params)
+            key = cache_key(self.model, messages, self.params, output.key if output else None)
             hit = self._cache.get(key)
             if hit is not None:
                 self.metrics.record_cache_hit(stage)
                 record_usage(cached=1)
                 return hit
         response = call_with_retry(
-            lambda: self._limited_call(messages, stage),
+            lambda: self._limited_call(messages, stage, output),
             max_retries=self.max_retries,
             where=self.where,
             backoff_s=self.backoff_s,
@@ -76,16 +89,23 @@ class ManagedLLM(LLM, Closing):
             self._cache.put(key, response)
         return response
 
-    def _limited_call(self, messages: list[ChatMessage], stage: str) -> LLMResponse:
+    def _limited_call(
+        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+    ) -> LLMResponse:
         """One attempt, holding a slot only while the backend works (not while backing off)."""
         with self._slots:
-            return self._measured_call(messages, stage)
+            return self._measured_call(messages, stage, output)
 
-    def _measured_call(self, messages: list[ChatMessage], stage: str) -> LLMResponse:
+    def _measured_call(
+        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+    ) -> LLMResponse:
         """One backend request, timed and counted."""
         start = time.perf_counter()
         try:
-            response = self.backend.chat(messages, stage=stage)
+            if output is None:
+                response = self.backend.chat(messages, stage=stage)
+            else:
+                response = self.backend.chat_json(messages, output, stage=stage)
         except Exception:
             self.metrics.record_error(stage, seconds=time.perf_counter() - start)
             record_usage(calls=1)

@@ -9,6 +9,13 @@ from typing import Any
 from rag.errors import ConfigError, LLMError, MissingExtraError
 from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.retry import RETRYABLE_STATUS, TransientLLMError
+from rag.llm.server_formats import (
+    StructuredVariants,
+    UnsupportedFormatError,
+    rejects_format,
+    structured_request,
+)
+from rag.llm.structured import JsonOutput
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,7 @@ class OpenAICompatibleLLM(LLM):
         self.model = model
         self.base_url = base_url or OPENAI_URL
         self.timeout_s = timeout_s
+        self._structured = StructuredVariants()
         self._params: dict[str, Any] = {
             "temperature": temperature,
             "max_tokens": max_tokens,
@@ -74,12 +82,45 @@ class OpenAICompatibleLLM(LLM):
         return dict(self._params)
 
     @property
+    def structured_variant(self) -> str | None:
+        """The structured-output form this client sends now (None: the server takes none)."""
+        return self._structured.current
+
+    @property
     def where(self) -> str:
         """The model and endpoint, for error messages."""
         return f"model {self.model!r} at {self.base_url}"
 
     def chat(self, messages: list[ChatMessage], *, stage: str = "default") -> LLMResponse:
         """One request; failures become TransientLLMError (retryable) or LLMError."""
+        return self._to_response(self._send(messages, {}).raw)
+
+    def chat_json(
+        self, messages: list[ChatMessage], output: JsonOutput, *, stage: str = "default"
+    ) -> LLMResponse:
+        """One request for JSON of `output`'s shape, in the first form the server accepts.
+
+        The forms are tried in STRUCTURED_VARIANTS order; one the server rejects as
+        unsupported is not sent again by this client, so later calls start with the form that
+        worked. When the server takes none, the request goes out plain and the prompt alone
+        asks for JSON.
+        """
+        while True:
+            variant = self._structured.current
+            extra = structured_request(variant, output) if variant else {}
+            try:
+                reply = self._send(messages, extra, variant=variant)
+            except UnsupportedFormatError as exc:
+                self._structured.reject(variant, str(exc), self.where)
+                continue
+            response = self._to_response(reply.raw)
+            response.raw["structured"] = variant
+            return response
+
+    def _send(
+        self, messages: list[ChatMessage], extra: dict[str, Any], variant: str | None = None
+    ) -> Any:
+        """Send one request with `extra` request fields; map failures to memrag errors."""
         import openai
         from llama_index.core.llms import ChatMessage as LlamaChatMessage
 
@@ -88,10 +129,12 @@ class OpenAICompatibleLLM(LLM):
         except ValueError as exc:
             raise LLMError(f"{self.where}: unsupported chat role: {exc}") from exc
         try:
-            reply = self._client.chat(request)
+            reply = self._client.chat(request, **extra)
         except openai.APIStatusError as exc:
             status = exc.status_code
             message = f"{self.where}: HTTP {status}: {exc.message}"
+            if variant is not None and rejects_format(status, str(exc.message)):
+                raise UnsupportedFormatError(message) from exc
             if status in RETRYABLE_STATUS or status >= 500:
                 raise TransientLLMError(message) from exc
             raise LLMError(message) from exc
@@ -103,7 +146,7 @@ class OpenAICompatibleLLM(LLM):
             # The client indexes into whatever the server sent; a 200 with a body that is not a
             # chat completion surfaces here (JSONDecodeError, None or [] choices, a bare string).
             raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
-        return self._to_response(reply.raw)
+        return reply
 
     def _malformed(self, reason: str) -> LLMError:
         """An LLMError for a reply that is not a usable chat completion, logged with why."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.llm.base import LLM
+from rag.llm.structured import JsonOutput, array_of, json_object, limit_lists
 from rag.operators.answer_spans import candidate_spans
 from rag.operators.llm_json import parse_json_object
 from rag.operators.reader_text import content_words
@@ -160,8 +161,10 @@ class LLMClueDrafter:
         self, question: str, memory: Sequence[str], kinds: Sequence[ClueKind], limit: int
     ) -> list[Clue]:
         """Clues of the asked kinds from one LLM call; a reply without any is logged, not used."""
-        reply = self.llm.complete(self.prompt(question, memory, limit), stage="clues").text
-        spans, subs, answer = _parse_clues(reply)
+        output = clue_schema(limit)
+        prompt = self.prompt(question, memory, limit)
+        reply = self.llm.complete_json(prompt, output, stage="clues").text
+        spans, subs, answer = _parse_clues(reply, output)
         if not (spans or subs or answer):
             logger.warning("clue drafter: no clues in the LLM reply %r", reply[:200])
         clues = [Clue(t, "span", self.name) for t in spans if "span" in kinds][:limit]
@@ -180,9 +183,25 @@ def _long_enough(texts: object) -> list[str]:
     return [t.strip() for t in texts if isinstance(t, str) and len(t.split()) >= MIN_CLUE_WORDS]
 
 
-def _parse_clues(reply: str) -> tuple[list[str], list[str], str]:
-    """Spans, sub-questions and the draft answer from a JSON reply, or from labelled lines."""
+def clue_schema(limit: int) -> JsonOutput:
+    """The reply's JSON shape: up to `limit` spans and sub-questions, and a draft answer."""
+    text = {"type": "string", "maxLength": 300}
+    return json_object(
+        "clues",
+        {
+            "spans": array_of(text, limit),
+            "sub_questions": array_of(text, limit),
+            "draft_answer": {"type": "string", "maxLength": 120},
+        },
+    )
+
+
+def _parse_clues(reply: str, output: JsonOutput | None = None) -> tuple[list[str], list[str], str]:
+    """Spans, sub-questions and the draft answer from a JSON reply, or from labelled lines;
+    a JSON reply's lists lose repeats and items past `output`'s limits."""
     data, _mode = parse_json_object(reply)
+    if data is not None and output is not None:
+        data, _dropped = limit_lists(data, output.schema)
     if data is not None:
         answer = data.get("draft_answer")
         return (

@@ -20,7 +20,8 @@ def parse_json_object(text: str) -> tuple[dict[str, Any] | None, str]:
     (a truncated object closed by dropping the unfinished tail), or "none".
     """
     bodies = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
+    # strict=False: small models (even under a grammar) put raw newlines inside strings.
+    decoder = json.JSONDecoder(strict=False)
     empty: dict[str, Any] | None = None
     for body in bodies:
         starts = [m.start() for m in re.finditer(r"\{", body)][:_MAX_STARTS]
@@ -49,7 +50,7 @@ def repair_truncated(fragment: str) -> dict[str, Any] | None:
     text = fragment.rstrip()
     for _ in range(_MAX_CUTS):
         try:
-            obj = json.loads(_close(text))
+            obj = json.loads(_close(text), strict=False)
         except ValueError:
             obj = None
         if isinstance(obj, dict):

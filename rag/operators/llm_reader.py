@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from rag.llm.base import LLM, ChatMessage
+from rag.llm.structured import JsonOutput, array_of, json_object, number_choice
 from rag.operators.llm_json import parse_json_object
 from rag.operators.reader_text import content_words, split_sentences
 from rag.operators.reading import Reader, Reading, cite
@@ -25,9 +26,21 @@ SYSTEM_PROMPT = (
     'answer, reply {"answer": "unknown", "citations": []}.'
 )
 USER_TEMPLATE = "Passages:\n{passages}\n\nQuestion: {question}\nJSON:"
+#: One worked exchange before the real one: base models with completion prompts need an
+#: example of the reply's form, and chat models follow it too.
+EXAMPLE_USER = USER_TEMPLATE.format(
+    passages="[1] Lake Tahoe\nLake Tahoe is a freshwater lake in the Sierra Nevada, on the "
+    "border between California and Nevada.\n\n[2] Sierra Nevada\nThe Sierra Nevada is a "
+    "mountain range in the Western United States.",
+    question="In which country is the mountain range that contains Lake Tahoe?",
+)
+EXAMPLE_REPLY = '{"answer": "United States", "citations": [1, 2]}'
+#: A longer answer string is not an answer but the model running on.
+MAX_ANSWER_CHARS = 120
 # Summaries give the wider picture; only numbered passages can be cited.
 BACKGROUND_TEMPLATE = "Background (summaries of the wider text; not citable):\n{background}\n\n"
 
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 _LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*[:\-]\s*", re.IGNORECASE)
 _TRAILING_LABEL = re.compile(r"\s*\(?\s*(?:sources?|citations?|passages?)\s*:?\s*\)?\s*\Z", re.I)
@@ -64,9 +77,11 @@ class LLMReader(Reader):
             return Reading(answer="", reader=self.name, details={"reason": "no passages"})
         messages = [
             ChatMessage(role="system", content=SYSTEM_PROMPT),
+            ChatMessage(role="user", content=EXAMPLE_USER),
+            ChatMessage(role="assistant", content=EXAMPLE_REPLY),
             ChatMessage(role="user", content=build_prompt(question, top, context)),
         ]
-        response = self.llm.chat(messages, stage="generate")
+        response = self.llm.chat_json(messages, reply_schema(len(top)), stage="generate")
         answer, numbers, mode = parse_reply(response.text)
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(top)]
         dropped = [n for n in numbers if not 1 <= n <= len(top)]
@@ -75,12 +90,20 @@ class LLMReader(Reader):
         details: dict[str, Any] = {
             "model": self.llm.model,
             "parse": mode,
+            "structured": response.raw.get("structured"),
             "raw": response.text,
             "dropped_citations": dropped,
             "prompt_tokens": response.prompt_tokens,
             "completion_tokens": response.completion_tokens,
             "cached": response.cached,
         }
+        if _PLACEHOLDER.match(answer):
+            # Small base models copy the form's placeholder; that is no answer, and the raw
+            # reply (the same placeholder in JSON) is none either.
+            logger.warning("llm reader: the reply echoes the prompt's placeholder %r", answer)
+            details["fallback"] = "echoed the prompt's placeholder"
+            reader = f"{self.name}:{self.llm.model}"
+            return Reading(answer="", reader=reader, details=details)
         if not answer:
             reason = "empty reply" if not response.text.strip() else f"no answer found ({mode})"
             logger.warning("llm reader fell back to the raw reply: %s", reason)
@@ -91,7 +114,20 @@ class LLMReader(Reader):
             details["fallback"] = "no usable citation"
         cited = [top[n - 1] for n in valid] or [top[0]]
         citations = [_citation(p, answer) for p in cited]
-        return Reading(answer=answer, citations=citations, reader=self.name, details=details)
+        # The model's name goes with the answer: which LLM read it matters when comparing runs.
+        reader = f"{self.name}:{self.llm.model}"
+        return Reading(answer=answer, citations=citations, reader=reader, details=details)
+
+
+def reply_schema(passages: int) -> JsonOutput:
+    """The reply's JSON shape: a short answer and citation numbers in 1..passages."""
+    return json_object(
+        "reader_answer",
+        {
+            "answer": {"type": "string", "maxLength": MAX_ANSWER_CHARS},
+            "citations": array_of(number_choice(passages), max_items=passages),
+        },
+    )
 
 
 def build_prompt(question: str, passages: Sequence[Passage], context: Sequence[str] = ()) -> str:

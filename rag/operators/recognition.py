@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.llm.base import LLM
+from rag.llm.structured import array_of, json_object, limit_lists, number_choice
 from rag.operators.llm_json import parse_json_object
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,13 @@ def recognize_facts(llm: LLM, question: str, facts: Sequence[str]) -> np.ndarray
     every = np.arange(len(facts))
     if not facts:
         return every
-    reply = llm.complete(recognition_prompt(question, facts), stage="recognition").text
-    data, _mode = parse_json_object(reply)
+    output = json_object(
+        "relevant_facts", {"relevant": array_of(number_choice(len(facts)), len(facts))}
+    )
+    reply = llm.complete_json(recognition_prompt(question, facts), output, stage="recognition")
+    data, _mode = parse_json_object(reply.text)
+    if data is not None:
+        data, _dropped = limit_lists(data, output.schema)
     chosen = data.get("relevant") if data else None
     if not isinstance(chosen, list):
         logger.warning("recognition filter: no 'relevant' list in the reply; keeping all facts")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +14,7 @@ import pytest
 
 from rag.errors import ConfigError, LLMError
 from rag.llm import ChatMessage, ManagedLLM, TransformersLLM, make_llm
+from rag.llm.structured import json_object, string_array
 from rag.settings import LLMSettings
 from tests.rag.openai_stub_server import StubOpenAIServer, echo_reply
 
@@ -249,3 +252,97 @@ def test_transformers_llm_generates_offline(
         # Greedy decoding is deterministic: a fresh, uncached backend says the same.
         again = TransformersLLM(str(folder), max_tokens=5).chat(messages)
         assert again.text == reply.text
+
+
+class FormatRejectingServer(StubOpenAIServer):
+    """A stub that refuses some structured-output forms the way real servers do."""
+
+    def __init__(self, rejects: set[str], status: int = 500) -> None:
+        """Refuse the forms in `rejects` ('json_schema', 'json_object', 'grammar')."""
+        super().__init__(reply=lambda messages: '{"colors": ["red", "blue"]}')
+        self.rejects = rejects
+        self.status = status
+
+    def _respond(self, number: int, body: dict[str, Any]) -> tuple[int, bytes]:
+        """Reject a refused form with a validation message naming the field, else answer."""
+        form = body.get("response_format", {}).get("type") or (
+            "grammar" if "grammar" in body else None
+        )
+        if form in self.rejects:
+            # llama-cpp-python's server answers json_schema with this (as HTTP 500).
+            message = f"1 validation error: ('body', 'response_format', 'type'): {form}"
+            return self.status, json.dumps({"error": {"message": message}}).encode()
+        return super()._respond(number, body)
+
+
+COLORS = json_object("colors", {"colors": string_array(3)})
+
+
+def _form(body: dict[str, Any]) -> str | None:
+    """The structured-output form a request body used."""
+    if "grammar" in body:
+        return "grammar"
+    return body.get("response_format", {}).get("type")
+
+
+def test_structured_output_falls_back_and_remembers_the_form_that_worked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """json_schema refused (HTTP 500) → json_object with the schema; later calls start there."""
+    with (
+        FormatRejectingServer({"json_schema"}) as server,
+        _openai_llm(server, tmp_path, cache=False) as llm,
+        caplog.at_level(logging.WARNING, logger="rag.llm.server_formats"),
+    ):
+        reply = llm.chat_json(_ask("three colors"), COLORS, stage="colors")
+        assert reply.text == '{"colors": ["red", "blue"]}'
+        assert reply.raw["structured"] == "json_object"
+        assert [_form(b) for b in server.bodies] == ["json_schema", "json_object"]
+        assert server.bodies[1]["response_format"]["schema"] == COLORS.schema
+        assert "rejects structured output as json_schema" in caplog.text
+        llm.chat_json(_ask("more colors"), COLORS)
+        assert [_form(b) for b in server.bodies][2:] == ["json_object"]
+        assert llm.backend.structured_variant == "json_object"  # type: ignore[attr-defined]
+        # The refusal is not a transient failure: no retry was spent, no error counted.
+        assert llm.metrics.stage("colors").errors == 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+def test_structured_output_reaches_grammar_then_plain(tmp_path: Path) -> None:
+    """A server refusing every response_format gets a GBNF grammar; refusing that too, plain."""
+    server = FormatRejectingServer({"json_schema", "json_object"}, status=400)
+    with server:
+        with _openai_llm(server, tmp_path, cache=False) as llm:
+            reply = llm.chat_json(_ask("colors"), COLORS)
+            assert reply.raw["structured"] == "grammar"
+            assert "root ::=" in server.bodies[-1]["grammar"]
+        server.rejects.add("grammar")
+        with _openai_llm(server, tmp_path, cache=False) as llm:
+            reply = llm.chat_json(_ask("colors"), COLORS)
+            assert reply.raw["structured"] is None
+            assert _form(server.bodies[-1]) is None
+            assert [_form(b) for b in server.bodies[-4:]] == [
+                "json_schema",
+                "json_object",
+                "grammar",
+                None,
+            ]
+
+
+def test_overload_during_structured_call_is_retried_not_a_refusal(tmp_path: Path) -> None:
+    """An HTTP 500 that says nothing about the format is retried with the same form."""
+    with StubOpenAIServer(fail_first=1) as server, _openai_llm(server, tmp_path) as llm:
+        reply = llm.chat_json(_ask("colors"), COLORS)
+        assert reply.raw["structured"] == "json_schema"
+        assert [_form(b) for b in server.bodies] == ["json_schema", "json_schema"]
+        spec = server.bodies[1]["response_format"]["json_schema"]
+        assert spec["name"] == "colors" and spec["schema"] == COLORS.schema
+
+
+def test_structured_and_plain_calls_are_cached_apart(tmp_path: Path) -> None:
+    """The same messages asked plain and with a schema are two cache entries."""
+    with StubOpenAIServer() as server, _openai_llm(server, tmp_path) as llm:
+        llm.chat(_ask("colors"))
+        assert not llm.chat_json(_ask("colors"), COLORS).cached
+        assert llm.chat_json(_ask("colors"), COLORS).cached
+        assert server.request_count == 2

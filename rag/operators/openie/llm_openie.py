@@ -12,10 +12,16 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from rag.llm.base import LLM, ChatMessage
+from rag.llm.structured import JsonOutput, limit_lists
 from rag.llm.usage import in_this_context
 from rag.operators.llm_json import parse_json_object
 from rag.operators.openie.base import Extractor
-from rag.operators.openie.prompts import ner_messages, triples_messages
+from rag.operators.openie.prompts import (
+    NER_OUTPUT,
+    TRIPLES_OUTPUT,
+    ner_messages,
+    triples_messages,
+)
 from rag.operators.openie.types import Extraction, Triple, clean_entities, clean_triples
 from rag.types import Passage
 
@@ -48,7 +54,10 @@ class LLMOpenIE(Extractor):
         """Name plus a hash of the prompts and decoding parameters: a change means new entries."""
         probe = ner_messages("x") + triples_messages("x", ["y"])
         material = json.dumps(
-            [[m.role, m.content] for m in probe] + [self.llm.params], sort_keys=True, default=str
+            [[m.role, m.content] for m in probe]
+            + [self.llm.params, NER_OUTPUT.key, TRIPLES_OUTPUT.key],
+            sort_keys=True,
+            default=str,
         )
         return f"{self.name}|{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
@@ -91,21 +100,41 @@ class LLMOpenIE(Extractor):
         return self.named_entities(text, where="question")
 
     def named_entities(self, text: str, *, where: str) -> list[str]:
-        """Stage 1: the named entities the LLM finds in text."""
-        raw = self._ask(ner_messages(text), NER_STAGE, "named_entities", where)
-        return clean_entities(raw)
+        """Stage 1: the named entities the LLM finds in text, kept only if the text has them.
+
+        Small models copy entities from the prompt's worked example; an entity the text does
+        not contain (ignoring case and spacing) is dropped with a logged count.
+        """
+        raw = self._ask(ner_messages(text), NER_OUTPUT, NER_STAGE, "named_entities", where)
+        entities = clean_entities(raw)
+        haystack = _folded(text)
+        grounded = [e for e in entities if _folded(e) in haystack]
+        if len(grounded) < len(entities):
+            logger.warning(
+                "%s: dropped %d entit(ies) not in the text: %s",
+                where,
+                len(entities) - len(grounded),
+                [e for e in entities if e not in grounded][:5],
+            )
+        return grounded
 
     def triples(self, text: str, entities: list[str], *, where: str) -> list[Triple]:
         """Stage 2: triples about the passage, conditioned on its entities."""
-        raw = self._ask(triples_messages(text, entities), TRIPLES_STAGE, "triples", where)
+        messages = triples_messages(text, entities)
+        raw = self._ask(messages, TRIPLES_OUTPUT, TRIPLES_STAGE, "triples", where)
         kept, dropped = clean_triples(raw, where=where)
         if dropped:
             logger.warning("%s: dropped %d malformed triple(s) of %s", where, dropped, self.name)
         return kept
 
-    def _ask(self, messages: list[ChatMessage], stage: str, key: str, where: str) -> Any:
-        """The list under `key` in the LLM's JSON reply, or None (logged) when there is none."""
-        reply = self.llm.chat(messages, stage=stage).text
+    def _ask(
+        self, messages: list[ChatMessage], output: JsonOutput, stage: str, key: str, where: str
+    ) -> Any:
+        """The list under `key` in the LLM's JSON reply, or None (logged) when there is none.
+
+        Repeated items and items past the schema's limit are dropped with a logged count.
+        """
+        reply = self.llm.chat_json(messages, output, stage=stage).text
         obj, mode = parse_json_object(reply)
         if obj is None:
             reason = "empty reply" if not reply.strip() else "no JSON object in reply"
@@ -114,6 +143,14 @@ class LLMOpenIE(Extractor):
         else:
             if mode == "repaired":
                 logger.info("%s %s: repaired a truncated JSON reply", stage, where)
+            obj, dropped = limit_lists(obj, output.schema)
+            if dropped:
+                logger.info("%s %s: dropped %d repeated or surplus item(s)", stage, where, dropped)
             return obj[key]
         logger.warning("%s %s: %s, nothing kept: %r", stage, where, reason, reply[:_SNIPPET])
         return None
+
+
+def _folded(text: str) -> str:
+    """Lower case with runs of whitespace as one space, for containment tests."""
+    return " ".join(text.lower().split())

@@ -5,6 +5,19 @@ from __future__ import annotations
 import json
 
 from rag.llm.base import ChatMessage
+from rag.llm.structured import JsonOutput, array_of, json_object
+
+#: Item limits of the replies: small models otherwise repeat an item until the budget ends.
+MAX_ENTITIES = 20
+MAX_TRIPLES = 20
+_NAME = {"type": "string", "minLength": 1, "maxLength": 80}
+NER_OUTPUT: JsonOutput = json_object(
+    "named_entities", {"named_entities": array_of(_NAME, MAX_ENTITIES, min_items=1)}
+)
+TRIPLES_OUTPUT: JsonOutput = json_object(
+    "triples",
+    {"triples": array_of(array_of(_NAME, 3, min_items=3), MAX_TRIPLES, min_items=1)},
+)
 
 NER_SYSTEM = (
     "You find the named entities in a passage: people, places, organizations, works, events, "
