@@ -1,125 +1,215 @@
-"""Embedding throughput and dense retrieval quality per backend and precision on MuSiQue-100.
+"""Embedding speed and dense retrieval quality per backend and precision, on multi-hop sets.
 
-Run from the repository root:  HF_HUB_OFFLINE=1 python -m eval.embed_speed
-Each configuration runs in its own process so that one backend's idle threads
-(torch's OpenMP pool spins for a while after work) do not slow the next.
+Run from the repository root:  HF_HUB_OFFLINE=1 python -m eval.embed_speed --build
+(or `rag bench precision`). Per configuration: passages/s on each set, phrases/s on the
+MuSiQue graph's entity and fact phrases, single-query latency p50, Recall@2/5 and cosine to
+OpenVINO fp32; with --build, a whole MuSiQue graph build per configuration (eval.embed_build).
+Each configuration runs in its own process so that one backend's idle threads (torch's
+OpenMP pool spins for a while after work) do not slow the next.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import numpy as np
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "musique-100"
-Backend = Literal["torch", "openvino"]
-Precision = Literal["fp32", "bf16"]
-CONFIGS: dict[str, tuple[Backend, Precision]] = {
+from eval.embed_sets import load_embed_set, recall_at
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_SETS = [SHARED / "musique-100", SHARED / "hotpotqa-dev-500"]
+REFERENCE = "openvino-fp32"
+CONFIGS: dict[str, tuple[str, str]] = {
     "st-fp32": ("torch", "fp32"),
     "torch-bf16": ("torch", "bf16"),
     "openvino-fp32": ("openvino", "fp32"),
     "openvino-bf16": ("openvino", "bf16"),
+    "openvino-int8": ("openvino", "int8"),
 }
+#: The int8 quality guard of issue 14: Recall@5 within this of fp32 on every set ...
+MAX_RECALL_DROP = 0.005
+#: ... and mean cosine to fp32 at least this.
+MIN_MEAN_COSINE = 0.99
 
 
-def load_corpus(data: Path) -> tuple[list[str], dict[tuple[str, str], int]]:
-    """Passage texts (title, newline, text) and a (title, text) -> row lookup."""
-    corpus = json.loads((data / "corpus.json").read_text(encoding="utf-8"))
-    texts = [f"{p['title']}\n{p['text']}" for p in corpus]
-    return texts, {(p["title"], p["text"]): i for i, p in enumerate(corpus)}
+def _rate(n: int, run: Any) -> tuple[float, float, Any]:
+    """Texts per wall second and per CPU second of this process, and run()'s result."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = run()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return n / wall, n / max(cpu, 1e-9), result
 
 
-def load_questions(data: Path, rows: dict[tuple[str, str], int]) -> list[tuple[str, set[int]]]:
-    """Each question with the corpus rows of its supporting paragraphs."""
-    questions = json.loads((data / "questions.json").read_text(encoding="utf-8"))
-    out = []
-    for q in questions:
-        gold = {
-            rows[(p["title"], p["paragraph_text"])] for p in q["paragraphs"] if p["is_supporting"]
-        }
-        out.append((q["question"], gold))
-    return out
-
-
-def recall_at(scores: np.ndarray, golds: list[set[int]], k: int) -> float:
-    """Mean share of gold passages among each question's top k."""
-    top = np.argsort(-scores, axis=1)[:, :k]
-    hits = [len(g & set(t.tolist())) / len(g) for t, g in zip(top, golds, strict=True)]
-    return float(np.mean(hits))
-
-
-def measure(
-    name: str, data: Path, out: Path, cache_dir: Path, batch_size: int, repeats: int
-) -> None:
-    """Child process: embed corpus and questions with one configuration, save vectors and timing."""
+def measure(name: str, sets: list[Path], phrases: Path | None, out: Path, args: Any) -> None:
+    """Child process: embed every set (and the phrases) with one configuration; save results."""
     from rag.embed import make_embedder
     from rag.settings import EmbedderSettings
 
     backend, precision = CONFIGS[name]
     settings = EmbedderSettings(
-        backend=backend, precision=precision, batch_size=batch_size, cache=False
+        backend=backend, precision=precision, batch_size=args.batch_size, cache=False
     )
-    embedder = make_embedder(settings, cache_dir)
-    texts, rows = load_corpus(data)
-    questions = load_questions(data, rows)
-    embedder.embed(texts[:64])  # warm-up: first batches pay for allocation and kernel choice
-    rates, cpu_rates = [], []
-    for _ in range(repeats):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        vectors = embedder.embed(texts)
-        rates.append(len(texts) / (time.perf_counter() - started))
-        cpu_rates.append(len(texts) / (time.process_time() - cpu_started))
-    np.save(out / f"{name}.corpus.npy", vectors)
-    np.save(out / f"{name}.questions.npy", embedder.embed([q for q, _ in questions]))
-    (out / f"{name}.json").write_text(json.dumps({"rates": rates, "cpu_rates": cpu_rates}))
+    embedder = make_embedder(settings, args.cache_dir)
+    result: dict[str, Any] = {"cache_key": embedder.cache_key, "sets": {}}
+    for folder in sets:
+        data = load_embed_set(folder)
+        embedder.embed(data.texts[:64])  # warm-up: first batches pay for allocation and kernels
+        run = functools.partial(embedder.embed, data.texts)
+        runs = [_rate(len(data.texts), run) for _ in range(args.repeats)]
+        np.save(out / f"{name}.{data.name}.corpus.npy", runs[-1][2])
+        np.save(out / f"{name}.{data.name}.questions.npy", embedder.embed(data.questions))
+        # Query time: one short text per call, as `ask` embeds it.
+        latencies = []
+        for question in data.questions[: args.queries]:
+            started = time.perf_counter()
+            embedder.embed_query(question)
+            latencies.append(time.perf_counter() - started)
+        result["sets"][data.name] = {
+            "per_s": max(r[0] for r in runs),
+            "per_cpu_s": max(r[1] for r in runs),
+            "query_p50_ms": 1000 * float(np.median(latencies[1:])),
+        }
+    if phrases is not None:
+        texts = json.loads(phrases.read_text(encoding="utf-8"))
+        if 0 < args.phrase_sample < len(texts):
+            # A fixed sample: the rate is per phrase, and every configuration embeds the same.
+            picked = np.random.default_rng(0).choice(len(texts), args.phrase_sample, replace=False)
+            texts = [texts[i] for i in sorted(picked)]
+        per_s, per_cpu_s, vectors = _rate(len(texts), functools.partial(embedder.embed, texts))
+        np.save(out / f"{name}.phrases.npy", vectors)
+        result["phrases"] = {"n": len(texts), "per_s": per_s, "per_cpu_s": per_cpu_s}
+    (out / f"{name}.json").write_text(json.dumps(result), encoding="utf-8")
 
 
-def main() -> None:
-    """Run every configuration in a fresh process and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+def _score(name: str, sets: list[Path], out: Path) -> dict[str, dict[str, float]]:
+    """Recall@2/5 per set, and cosine of passage and question vectors to the reference's."""
+    scores = {}
+    for folder in sets:
+        data = load_embed_set(folder)
+        vectors = [
+            np.load(out / f"{name}.{data.name}.{part}.npy") for part in ("corpus", "questions")
+        ]
+        reference = [
+            np.load(out / f"{REFERENCE}.{data.name}.{p}.npy") for p in ("corpus", "questions")
+        ]
+        cosines = np.concatenate([(a * b).sum(1) for a, b in zip(vectors, reference, strict=True)])
+        ranked = vectors[1] @ vectors[0].T
+        scores[data.name] = {
+            "recall@2": recall_at(ranked, data.golds, 2),
+            "recall@5": recall_at(ranked, data.golds, 5),
+            "mean_cos": float(cosines.mean()),
+            "min_cos": float(cosines.min()),
+        }
+    return scores
+
+
+def reference_phrases(out: Path) -> np.ndarray:
+    """The reference configuration's phrase vectors."""
+    return np.asarray(np.load(out / f"{REFERENCE}.phrases.npy"))
+
+
+def quality_guard(rows: dict[str, dict[str, Any]], name: str) -> list[str]:
+    """The ways `name` fails the int8 guard against the reference (empty when it passes)."""
+    failures = []
+    for set_name, got in rows[name]["quality"].items():
+        want = rows[REFERENCE]["quality"][set_name]
+        if got["recall@5"] < want["recall@5"] - MAX_RECALL_DROP:
+            failures.append(f"{set_name}: R@5 {got['recall@5']:.4f} vs {want['recall@5']:.4f}")
+        if got["mean_cos"] < MIN_MEAN_COSINE:
+            failures.append(f"{set_name}: mean cosine {got['mean_cos']:.4f}")
+    return failures
+
+
+def run_embed_bench(
+    configs: list[str], sets: list[Path], phrases: Path | None, args: Any
+) -> dict[str, dict[str, Any]]:
+    """Each configuration in a fresh process; rows of speed and quality per configuration."""
+    if REFERENCE not in configs:
+        configs = [REFERENCE, *configs]
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="memrag-embed-speed-") as tmp:
+        out = Path(tmp)
+        for name in configs:
+            cmd = [sys.executable, "-m", "eval.embed_speed", "--child", name, "--out", str(out)]
+            cmd += ["--data", *map(str, sets), "--batch-size", str(args.batch_size)]
+            cmd += ["--repeats", str(args.repeats), "--queries", str(args.queries)]
+            cmd += ["--cache-dir", str(args.cache_dir)]
+            if phrases is not None:
+                cmd += ["--phrases", str(phrases)]
+            subprocess.run(cmd, check=True)
+            rows[name] = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        for name in configs:
+            rows[name]["quality"] = _score(name, sets, out)
+            if phrases is not None:
+                cosines = (np.load(out / f"{name}.phrases.npy") * reference_phrases(out)).sum(1)
+                rows[name]["phrases"].update(mean_cos=float(cosines.mean()))
+                rows[name]["phrases"].update(min_cos=float(cosines.min()))
+    return rows
+
+
+def embed_table(rows: dict[str, dict[str, Any]]) -> str:
+    """Markdown: one line per configuration and set."""
+    lines = [
+        "| config | set | passages/s | per CPU-s | query p50 ms | R@2 | R@5 | mean cos | min cos |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in rows.items():
+        for set_name, speed in row["sets"].items():
+            q = row["quality"][set_name]
+            lines.append(
+                f"| {name} | {set_name} | {speed['per_s']:.1f} | {speed['per_cpu_s']:.1f} | "
+                f"{speed['query_p50_ms']:.2f} | {q['recall@2']:.4f} | {q['recall@5']:.4f} | "
+                f"{q['mean_cos']:.4f} | {q['min_cos']:.4f} |"
+            )
+        if "phrases" in row:
+            p = row["phrases"]
+            lines.append(
+                f"| {name} | {p['n']} graph phrases | {p['per_s']:.1f} | {p['per_cpu_s']:.1f} "
+                f"| | | | {p['mean_cos']:.4f} | {p['min_cos']:.4f} |"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (the child process reuses them)."""
+    from rag.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--data", type=Path, nargs="+", default=DEFAULT_SETS)
+    parser.add_argument("--configs", nargs="+", default=None, choices=list(CONFIGS),
+                        help="default: OpenVINO fp32, bf16 (if the CPU has it), int8")  # fmt: skip
+    parser.add_argument("--build", action="store_true", help="also time whole graph builds")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes; the best is shown")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="ONNX export cache")
+    parser.add_argument("--repeats", type=int, default=1, help="timed passes; the best is shown")
+    parser.add_argument("--queries", type=int, default=101, help="single queries timed per set")
+    parser.add_argument("--cache-dir", type=Path, default=load_settings().cache_dir,
+                        help="where the ONNX export and the int8 model are cached")  # fmt: skip
+    parser.add_argument("--json-out", type=Path, help="also write all figures as JSON")
+    parser.add_argument("--phrase-sample", type=int, default=6000,
+                        help="embed-only phrases/s on this many phrases (0: all)")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        cache_dir = args.cache_dir or Path(tmp) / "cache"
-        if args.child:
-            measure(args.child, args.data, args.out, cache_dir, args.batch_size, args.repeats)
-            return
-        out = Path(tmp)
-        texts, rows = load_corpus(args.data)
-        golds = [g for _, g in load_questions(args.data, rows)]
-        print(f"{len(texts)} passages, {len(golds)} questions, batch {args.batch_size}")
-        # passages per CPU-second tells configurations apart even on a busy shared machine.
-        header = f"{'config':<15} {'passages/s':>10} {'per cpu-s':>9} {'R@2':>6} {'R@5':>6}"
-        print(f"{header} {'min cos vs st-fp32':>19}")
-        reference = None
-        for name in args.configs:
-            cmd = [sys.executable, "-m", "eval.embed_speed", "--child", name, "--out", str(out)]
-            cmd += ["--data", str(args.data), "--batch-size", str(args.batch_size)]
-            cmd += ["--repeats", str(args.repeats), "--cache-dir", str(cache_dir)]
-            subprocess.run(cmd, check=True)
-            corpus = np.load(out / f"{name}.corpus.npy")
-            scores = np.load(out / f"{name}.questions.npy") @ corpus.T
-            timing = json.loads((out / f"{name}.json").read_text())
-            rate, cpu_rate = max(timing["rates"]), max(timing["cpu_rates"])
-            if name == "st-fp32":
-                reference = corpus
-            cos = f"{(corpus * reference).sum(1).min():.5f}" if reference is not None else "-"
-            r2, r5 = recall_at(scores, golds, 2), recall_at(scores, golds, 5)
-            row = f"{name:<15} {rate:>10.1f} {cpu_rate:>9.1f} {r2:>6.3f} {r5:>6.3f}"
-            print(f"{row} {cos:>19}", flush=True)
+    parser.add_argument("--phrases", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark (or, with --child, one configuration of it) and print tables."""
+    args = parse_args(argv)
+    if args.child:
+        measure(args.child, args.data, args.phrases, args.out, args)
+        return
+    from eval.embed_build import run_precision_bench
+
+    print(run_precision_bench(args), flush=True)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,12 @@ FACTS = [
 ]
 
 
+# Tests pin the precision that runs the same on every CPU kind (bf16, or fp32 where the CPU has
+# no bf16), so that exact rankings and answers hold everywhere; the int8 variant has its own
+# tests (tests/rag/test_embed_int8.py), and subprocesses inherit this through the environment.
+os.environ.setdefault("RAG_EMBEDDER__PRECISION", "bf16")
+
+
 @pytest.fixture(scope="session")
 def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache dir for the session, so the model is exported for OpenVINO once."""
@@ -41,7 +47,7 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def embedder(session_cache: Path) -> Embedder:
     """The bundled all-MiniLM-L6-v2 with the default backend."""
-    return make_embedder(EmbedderSettings(), session_cache)
+    return make_embedder(EmbedderSettings(precision="bf16"), session_cache)
 
 
 @pytest.fixture

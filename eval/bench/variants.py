@@ -9,7 +9,7 @@ from eval.bench.build import bench_build
 from eval.bench.suite import parse_list
 from rag.settings import Settings
 
-DEFAULT_VARIANTS = "openvino/bf16,openvino/fp32,torch/bf16,torch/fp32"
+DEFAULT_VARIANTS = "openvino/bf16,openvino/int8,openvino/fp32,torch/bf16,torch/fp32"
 
 
 def bench_variants(

@@ -134,13 +134,57 @@ def variants_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Index dir (the last build stays).")],
     variants: Annotated[
         str, typer.Option(help="backend/precision pairs, comma-separated.")
-    ] = "openvino/bf16,openvino/fp32,torch/bf16,torch/fp32",
+    ] = "openvino/bf16,openvino/int8,openvino/fp32,torch/bf16,torch/fp32",
     json_out: Annotated[Path | None, typer.Option(help="Also write the rows as JSON.")] = None,
 ) -> None:
     """Indexing throughput per embedder backend and precision, each build from scratch."""
     from eval.bench.variants import bench_variants
 
     _print_rows(bench_variants(corpus, out, settings_with(), variants), json_out)
+
+
+@bench_app.command("precision")
+@reports_errors
+def precision_command(
+    data: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="MuSiQue- or HotpotQA-layout folders (corpus.json, questions.json); default "
+            "../shared/data/musique-100 and hotpotqa-dev-500."
+        ),
+    ] = None,
+    configs: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated: openvino-fp32, openvino-bf16, openvino-int8, st-fp32, "
+            "torch-bf16 (default: OpenVINO fp32, bf16 where the CPU has it, int8)."
+        ),
+    ] = None,
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build/--no-build",
+            help="Also build the first set with cached OpenIE (musique-100) as dense + graph "
+            "from scratch per config: build time, passages/s and phrases/s.",
+        ),
+    ] = True,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed passes per set; best shown.")] = 1,
+    json_out: Annotated[Path | None, typer.Option(help="Also write all figures as JSON.")] = None,
+) -> None:
+    """Embedder precisions side by side in one run: passages/s, phrases/s, single-query p50,
+    Recall@2/5 and cosine to fp32, and the int8 quality guard (R@5 within 0.005, cos >= 0.99)."""
+    from eval.bench.suite import parse_list
+    from eval.embed_build import run_precision_bench
+    from eval.embed_speed import CONFIGS, DEFAULT_SETS, parse_args
+
+    argv = ["--data", *map(str, data or DEFAULT_SETS), "--repeats", str(repeats)]
+    if configs:
+        argv += ["--configs", *parse_list(configs, "--configs", list(CONFIGS))]
+    argv += ["--build"] if build else []
+    argv += ["--json-out", str(json_out)] if json_out else []
+    argv += ["--cache-dir", str(settings_with().cache_dir)]
+    text = run_precision_bench(parse_args(argv))
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @bench_app.command("queries")

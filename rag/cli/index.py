@@ -33,7 +33,10 @@ def index_command(
         str | None, typer.Option(help="Model: all-MiniLM-L6-v2, a local folder, or openai:<model>.")
     ] = None,
     precision: Annotated[
-        str | None, typer.Option(help="fp32 (exact) or bf16 (faster, lossless here).")
+        str | None,
+        typer.Option(
+            help="auto (bf16 where the CPU has it, else int8), fp32 (exact), bf16 or int8."
+        ),
     ] = None,
     vector_kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or ivf.")] = None,
     kinds: Annotated[

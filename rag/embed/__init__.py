@@ -1,4 +1,5 @@
-"""Embedders: the bundled MiniLM on OpenVINO or torch, local models, OpenAI-compatible endpoints.
+"""Embedders: the bundled MiniLM on OpenVINO (fp32, bf16, int8) or torch, local models,
+OpenAI-compatible endpoints.
 
 Importing this package is cheap: backends import torch, openvino or httpx only when built.
 """
@@ -23,7 +24,7 @@ __all__ = ["Embedder", "embedder_name", "make_embedder"]
 
 def _local_embedder(settings: EmbedderSettings, cache_dir: Path) -> Embedder:
     """A local model on the configured backend; auto prefers OpenVINO and falls back to torch."""
-    backend = settings.backend
+    backend, precision = settings.backend, settings.precision
     if backend in ("auto", "openvino") and importlib.util.find_spec("openvino") is not None:
         from rag.embed.openvino_encoder import OpenVINOEmbedder
 
@@ -31,20 +32,31 @@ def _local_embedder(settings: EmbedderSettings, cache_dir: Path) -> Embedder:
             return OpenVINOEmbedder(
                 settings.model,
                 cache_dir=cache_dir,
-                precision=settings.precision,
+                precision=precision,
                 batch_size=settings.batch_size,
             )
         except ConfigError as exc:
-            if backend == "openvino":
+            # int8 exists on OpenVINO only, so its errors (nncf missing) are the user's to see.
+            if backend == "openvino" or precision == "int8":
                 raise
             # e.g. a model with a Dense head that only sentence-transformers can run.
             logger.info("OpenVINO cannot run %s (%s); using torch", settings.model, exc)
     elif backend == "openvino":
         raise ConfigError("embedder.backend=openvino needs openvino: pip install openvino")
+    if precision == "int8":
+        raise ConfigError(
+            "embedder.precision=int8 runs on OpenVINO only: set embedder.backend to auto or "
+            "openvino (pip install openvino nncf), or choose precision fp32 or bf16"
+        )
+    if precision == "auto":
+        from rag.embed.openvino_encoder import cpu_has_bf16
+
+        # Without bf16 in the CPU, torch's bf16 autocast is emulated and slower than fp32.
+        precision = "bf16" if cpu_has_bf16() else "fp32"
     from rag.embed.sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(
-        settings.model, precision=settings.precision, batch_size=settings.batch_size
+        settings.model, precision=precision, batch_size=settings.batch_size
     )
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
+
+#: How a local model runs; auto lets the backend choose for this CPU.
+Precision = Literal["auto", "fp32", "bf16", "int8"]
 
 
 class Embedder(ABC):

@@ -10,6 +10,7 @@ import shutil
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,26 +47,31 @@ def model_fingerprint(model_dir: Path) -> str:
 def ensure_onnx(transformer_dir: Path, model_dir: Path, export_root: Path) -> Path:
     """Path of the model's ONNX export under export_root, exporting it first if absent."""
     final = export_root / model_fingerprint(model_dir)
-    onnx_path = final / ONNX_FILE
-    if onnx_path.is_file():
-        return onnx_path
-    export_root.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(export_root, final.name)
-    # A killed export leaves only a temp folder, never a half-written `final`.
-    tmp = export_root / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    build_once(final, ONNX_FILE, lambda tmp: _export(transformer_dir, tmp / ONNX_FILE))
+    return final / ONNX_FILE
+
+
+def build_once(final: Path, marker: str, build: Callable[[Path], None]) -> None:
+    """Create folder `final` by `build(tmp)` on a temp folder renamed into place, unless
+    `final/marker` exists; concurrent builders race harmlessly and one result wins."""
+    if (final / marker).is_file():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_tmp(final.parent, final.name)
+    # A killed build leaves only a temp folder, never a half-written `final`.
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         started = time.perf_counter()
-        _export(transformer_dir, tmp / ONNX_FILE)
+        build(tmp)
         os.rename(tmp, final)
-        logger.info("exported %s to %s in %.1fs", model_dir, final, time.perf_counter() - started)
+        logger.info("wrote %s in %.1fs", final, time.perf_counter() - started)
     except OSError:
-        if not onnx_path.is_file():
+        if not (final / marker).is_file():
             raise
-        logger.debug("another process exported %s first", model_dir)
+        logger.debug("another process wrote %s first", final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return onnx_path
 
 
 def _remove_stale_tmp(export_root: Path, name: str) -> None:

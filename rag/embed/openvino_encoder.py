@@ -1,4 +1,5 @@
-"""Fast CPU embeddings: the model exported once to ONNX and run by OpenVINO."""
+"""Fast CPU embeddings: the model exported once to ONNX (and quantized once for int8), run by
+OpenVINO."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.embed.base import Embedder
+from rag.embed.base import Embedder, Precision
+from rag.embed.int8_export import NNCF_MISSING, ensure_int8, nncf_available
 from rag.embed.local_model import model_name, read_layout, resolve_model_dir
 from rag.embed.onnx_export import ensure_onnx
 from rag.errors import ConfigError
@@ -18,11 +20,12 @@ from rag.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 
-def _compile_config(precision: Literal["fp32", "bf16"]) -> dict[str, str]:
+def _compile_config(precision: Literal["fp32", "bf16", "int8"]) -> dict[str, str]:
     """OpenVINO CPU settings for batch throughput.
 
     Measured on 2 cores: one single-thread stream per core, each with its own batch in
     flight, beat one two-thread stream by about 10%; OpenVINO sizes streams per machine.
+    int8 keeps its float parts in f32, so that it gives the same vectors on every CPU.
     """
     return {
         "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
@@ -58,18 +61,41 @@ def cpu_has_bf16() -> bool:
     return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
+def resolve_precision(
+    precision: Precision, core: Any, name: str
+) -> Literal["fp32", "bf16", "int8"]:
+    """The precision to run: auto is bf16 where the CPU has it, else int8, else fp32."""
+    has_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    if precision == "auto":
+        if has_bf16:
+            return "bf16"
+        if nncf_available():
+            return "int8"
+        # Not a warning: it holds for every run on this CPU, and fp32 is exact.
+        logger.info("this CPU has no bf16 and nncf is not installed; %s runs in fp32", name)
+        return "fp32"
+    if precision == "bf16" and not has_bf16:
+        # Not a warning: it holds for every run on this CPU and the user can do nothing.
+        logger.info("this CPU has no bf16 support; %s runs in fp32", name)
+        return "fp32"
+    if precision == "int8" and not nncf_available():
+        raise ConfigError(NNCF_MISSING)
+    return precision
+
+
 class OpenVINOEmbedder(Embedder):
-    """Sentence-transformers model run by OpenVINO on CPU, bf16 or fp32, same vectors."""
+    """Sentence-transformers model run by OpenVINO on CPU: fp32, bf16 or static int8."""
 
     def __init__(
         self,
         model: str,
         *,
         cache_dir: Path,
-        precision: Literal["fp32", "bf16"] = "bf16",
+        precision: Precision = "auto",
         batch_size: int = 32,
     ) -> None:
-        """Export the model on first use under cache_dir/openvino, then compile it."""
+        """Export the model on first use under cache_dir/openvino (and quantize it once for
+        int8), then compile it."""
         try:
             import openvino
         except ImportError as exc:
@@ -81,29 +107,31 @@ class OpenVINOEmbedder(Embedder):
         self.layout = read_layout(model_dir)
         self.batch_size = batch_size
         core = openvino.Core()
-        if precision == "bf16" and "BF16" not in core.get_property(
-            "CPU", "OPTIMIZATION_CAPABILITIES"
-        ):
-            # Not a warning: it holds for every run on this CPU and the user can do nothing.
-            logger.info("this CPU has no bf16 support; %s runs in fp32", self.name)
-            precision = "fp32"
-        self.precision: Literal["fp32", "bf16"] = precision
-        onnx_path = ensure_onnx(self.layout.transformer_dir, model_dir, cache_dir / "openvino")
-        ov_model = core.read_model(str(onnx_path))
+        self.precision = resolve_precision(precision, core, self.name)
+        self._tokenizer = load_tokenizer(self.layout.transformer_dir, self.layout.max_seq_length)
+        model_path = ensure_onnx(self.layout.transformer_dir, model_dir, cache_dir / "openvino")
+        ov_model = core.read_model(str(model_path))
         self._input_names = [port.get_any_name() for port in ov_model.inputs]
         hidden = ov_model.outputs[0].get_partial_shape()[-1]
         if not hidden.is_static:
-            raise ConfigError(f"{onnx_path}: the exported model has no fixed hidden size")
+            raise ConfigError(f"{model_path}: the exported model has no fixed hidden size")
         self.dim = hidden.get_length()
-        self._compiled = core.compile_model(ov_model, "CPU", _compile_config(precision))
+        if self.precision == "int8":
+            model_path = ensure_int8(model_path, core, self._calibration_feeds)
+            ov_model = core.read_model(str(model_path))
+        self._compiled = core.compile_model(ov_model, "CPU", _compile_config(self.precision))
         jobs = int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self._requests = [self._compiled.create_infer_request() for _ in range(max(1, jobs))]
         self._lock = threading.Lock()
-        self._tokenizer = load_tokenizer(self.layout.transformer_dir, self.layout.max_seq_length)
+
+    def _calibration_feeds(self, text: str) -> dict[str, np.ndarray]:
+        """Model inputs for one calibration text, prepared as embed() prepares a batch."""
+        prepared = text.lower() if self.layout.do_lower_case else text
+        return self._feeds([self._tokenizer.encode(prepared)])[0]
 
     @property
     def cache_key(self) -> str:
-        """Model name plus backend and precision: bf16 and fp32 numbers differ slightly."""
+        """Model name plus backend and precision: fp32, bf16 and int8 numbers differ slightly."""
         return f"{self.name}|openvino|{self.precision}"
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
