@@ -10,6 +10,7 @@ and with OpenVINO fp32: passages/s (wall and per CPU-second), Recall@2/5, cosine
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from collections.abc import Iterator
@@ -108,7 +109,9 @@ def main() -> None:
     onnx_path = ensure_onnx(fp32.layout.transformer_dir, model_dir, cache / "openvino")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        model = quantize_with_onnxruntime(fp32, onnx_path, Path(tmp))
+        # onnxruntime's shape inference writes its scratch files to the working directory.
+        with contextlib.chdir(tmp):
+            model = quantize_with_onnxruntime(fp32, onnx_path, Path(tmp))
         print(f"onnxruntime quantize_static: {time.perf_counter() - started:.1f}s")
         engines = {
             "openvino-fp32": lambda t: fp32.embed(t),
