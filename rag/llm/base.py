@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -61,3 +62,27 @@ class LLM(ABC):
     ) -> LLMResponse:
         """chat_json over a single user prompt."""
         return self.chat_json([ChatMessage(role="user", content=prompt)], output, stage=stage)
+
+
+class InProcessLLM(LLM):
+    """A model loaded into this process: one instance, calls serialized, loaded once."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        """Pin the decoding parameters; the weights load on warm_up() or the first call."""
+        self._params = dict(params)
+        # One model instance: generation is serialized, which also keeps seeded runs repeatable.
+        self._lock = threading.Lock()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The pinned decoding parameters and whatever else changes the replies."""
+        return dict(self._params)
+
+    def warm_up(self) -> None:
+        """Load the weights (once)."""
+        with self._lock:
+            self._load()
+
+    @abstractmethod
+    def _load(self) -> None:
+        """Load the model if not yet loaded; called with the lock held."""

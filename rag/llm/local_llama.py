@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import threading
 from pathlib import Path
 from typing import Any, Literal
 
 from rag.errors import LLMError, MissingExtraError
-from rag.llm.base import LLM, ChatMessage, LLMResponse
+from rag.llm.base import ChatMessage, InProcessLLM, LLMResponse
 from rag.llm.structured import JsonOutput
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ def render_completion(messages: list[ChatMessage]) -> str:
     return "\n".join(parts) + f"\n{OUTPUT_LABEL}"
 
 
-class LocalLlamaLLM(LLM):
+class LocalLlamaLLM(InProcessLLM):
     """A GGUF model on the CPU through llama.cpp, greedy at temperature 0 and seeded otherwise."""
 
     def __init__(
@@ -71,28 +70,19 @@ class LocalLlamaLLM(LLM):
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.prompt_style = prompt_style
-        self._params: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "seed": seed,
-            "n_ctx": n_ctx,
-            "gguf": self.model_path.name,
-            "prompt_style": prompt_style,
-        }
+        # The file and context size change replies too, so they are parameters.
+        super().__init__(
+            {
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "seed": seed,
+                "n_ctx": n_ctx,
+                "gguf": self.model_path.name,
+                "prompt_style": prompt_style,
+            }
+        )
         self._llama: Any = None
         self._style: Literal["chat", "completion"] = "completion"
-        # One llama.cpp context: calls are serialized, which also keeps seeded runs repeatable.
-        self._lock = threading.Lock()
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Decoding parameters plus the file and context size, which change replies too."""
-        return dict(self._params)
-
-    def warm_up(self) -> None:
-        """Load the weights (once)."""
-        with self._lock:
-            self._load()
 
     def _load(self) -> None:
         """Load the model if not yet loaded and choose the prompt style; call with the lock."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import threading
 from typing import Any
 
 from rag.errors import LLMError, MissingExtraError
-from rag.llm.base import LLM, ChatMessage, LLMResponse
+from rag.llm.base import ChatMessage, InProcessLLM, LLMResponse
 
 logger = logging.getLogger(__name__)
 
 
-class TransformersLLM(LLM):
+class TransformersLLM(InProcessLLM):
     """A causal LM from a local folder (or a cached hub id), decoding greedily at temperature 0."""
 
     def __init__(
@@ -29,27 +28,11 @@ class TransformersLLM(LLM):
         for package in ("torch", "transformers"):
             if importlib.util.find_spec(package) is None:
                 raise MissingExtraError(package, "llm")
+        super().__init__({"temperature": temperature, "max_tokens": max_tokens, "seed": seed})
         self.model = model
         self.device = device
-        self._params: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "seed": seed,
-        }
         self._tokenizer: Any = None
         self._model: Any = None
-        # One model instance: generation is serialized, which also keeps seeding reproducible.
-        self._lock = threading.Lock()
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """temperature, max_tokens and seed."""
-        return dict(self._params)
-
-    def warm_up(self) -> None:
-        """Load the tokenizer and weights (once)."""
-        with self._lock:
-            self._load()
 
     def _load(self) -> None:
         """Load tokenizer and model if not yet loaded; call with the lock held."""
