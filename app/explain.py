@@ -40,13 +40,14 @@ def reason_text(reason: HitReason | None) -> str:
         return f"tree layer {reason.layer} via {' › '.join(reason.path)}{sim}"
     if isinstance(reason, FusionReason):
         ranks = sorted(reason.ranks.items(), key=lambda kv: kv[1])
-        return "RRF: " + ", ".join(f"{_short(name)} #{rank}" for name, rank in ranks)
+        return "RRF: " + ", ".join(f"{shorten(name)} #{rank}" for name, rank in ranks)
     return reason.type
 
 
-def _short(text: str, limit: int = 40) -> str:
-    """A list name or clue cut to fit a table cell."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def shorten(text: str, limit: int = 40) -> str:
+    """A text on one line, cut with an ellipsis to fit a table cell, label or outline row."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def passage_label(passage: Passage | None, passage_id: str) -> str:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.explain import shorten
 from indexers.tree.model import SummaryTree, TreeNode
 
 #: Above this many nodes the picture leaves out the passages (level 0).
 PICTURE_NODES = 2000
-
-
-def snippet(text: str, limit: int = 160) -> str:
-    """The start of a node's text on one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def node_label(node: TreeNode) -> str:
@@ -39,7 +34,7 @@ def sunburst_rows(tree: SummaryTree, titles: dict[str, str]) -> list[dict[str, A
                 "id": node.id,
                 "parent": parents[0] if parents else "",
                 "label": label,
-                "hover": f"{node_label(node)}{also}<br>{snippet(node.text, 200)}",
+                "hover": f"{node_label(node)}{also}<br>{shorten(node.text, 200)}",
             }
         )
     return rows
@@ -55,7 +50,7 @@ def path_rows(tree: SummaryTree, path: list[str]) -> list[dict[str, Any]]:
                 "depth": depth,
                 "node": node_id,
                 "level": node.level if node else None,
-                "text": snippet(node.text, 300) if node else "(not in the saved tree)",
+                "text": shorten(node.text, 300) if node else "(not in the saved tree)",
             }
         )
     return rows

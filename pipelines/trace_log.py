@@ -52,6 +52,17 @@ class TraceRecord(BaseModel):
             events=answer.trace,
         )
 
+    def to_answer(self) -> Answer:
+        """The answer this record was made of (`of`'s inverse)."""
+        return Answer(
+            question=self.question,
+            text=self.answer,
+            citations=self.citations,
+            hits=self.hits,
+            trace=self.events,
+            reader=self.reader,
+        )
+
 
 def append_trace(path: Path, record: TraceRecord) -> None:
     """Append one record as a line (the folder is created)."""

@@ -70,15 +70,7 @@ def saved_traces(found: Found) -> None:
     )
     rec = records[n]
     index_path = Path(rec.index) if rec.index and roots.allows(rec.index) else None
-    answer = Answer(
-        question=rec.question,
-        text=rec.answer,
-        citations=rec.citations,
-        hits=rec.hits,
-        trace=rec.events,
-        reader=rec.reader,
-    )
-    show_result(answer, index_path, f"{rec.pipeline} · {rec.question}", "saved")
+    show_result(rec.to_answer(), index_path, f"{rec.pipeline} · {rec.question}", "saved")
 
 
 st.title("Ask")

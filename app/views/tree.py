@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from app import resources
-from app.explain import passage_label
+from app.explain import passage_label, shorten
 from app.pictures import tree_figure
-from app.trees import children_of, node_label, snippet, sunburst_rows
+from app.trees import children_of, node_label, sunburst_rows
 from app.widgets import guard, passages_of
 from indexers.tree.model import SummaryTree
 from indexers.tree.outline import outline
@@ -31,10 +31,10 @@ def nested(
             return
         budget[0] -= 1
         with st.expander(node_label(kid)):
-            st.write(snippet(kid.text, 600))
+            st.write(shorten(kid.text, 600))
             nested(tree, kid.id, titles, budget)
     for leaf in leaves[:LEAVES_SHOWN]:
-        st.markdown(f"- {titles.get(leaf.id, leaf.id)} `{leaf.id}`: {snippet(leaf.text, 120)}")
+        st.markdown(f"- {titles.get(leaf.id, leaf.id)} `{leaf.id}`: {shorten(leaf.text, 120)}")
     if len(leaves) > LEAVES_SHOWN:
         st.caption(f"… and {len(leaves) - LEAVES_SHOWN} more passages")
 

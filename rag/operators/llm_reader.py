@@ -87,6 +87,8 @@ class LLMReader(Reader):
         dropped = [n for n in numbers if not 1 <= n <= len(top)]
         if dropped:
             logger.warning("llm reader dropped citations outside 1..%d: %s", len(top), dropped)
+        # The model's name goes with the answer: which LLM read it matters when comparing runs.
+        reader = f"{self.name}:{self.llm.model}"
         details: dict[str, Any] = {
             "model": self.llm.model,
             "parse": mode,
@@ -102,7 +104,6 @@ class LLMReader(Reader):
             # reply (the same placeholder in JSON) is none either.
             logger.warning("llm reader: the reply echoes the prompt's placeholder %r", answer)
             details["fallback"] = "echoed the prompt's placeholder"
-            reader = f"{self.name}:{self.llm.model}"
             return Reading(answer="", reader=reader, details=details)
         if not answer:
             reason = "empty reply" if not response.text.strip() else f"no answer found ({mode})"
@@ -114,8 +115,6 @@ class LLMReader(Reader):
             details["fallback"] = "no usable citation"
         cited = [top[n - 1] for n in valid] or [top[0]]
         citations = [_citation(p, answer) for p in cited]
-        # The model's name goes with the answer: which LLM read it matters when comparing runs.
-        reader = f"{self.name}:{self.llm.model}"
         return Reading(answer=answer, citations=citations, reader=reader, details=details)
 
 
