@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +11,33 @@ import yaml
 
 import pipelines.steps  # noqa: F401  (registers the built-in step types)
 from pipelines.build_requirements import build_requirements, check_built_with
+from pipelines.presets import preset_names, preset_text
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step, check_references, in_run_order, step_from_config
 from rag.errors import ConfigError, InputError
 from rag.query import Query
 from rag.types import Answer
 
-
-def preset_names() -> list[str]:
-    """Names of the pipeline presets shipped with memrag."""
-    folder = resources.files("pipelines") / "presets"
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
+__all__ = ["Pipeline", "preset_names"]
 
 
 def _one_line(exc: Exception) -> str:
     """An exception's message on one line (pydantic's are multi-line)."""
     return " ".join(str(exc).split())
+
+
+def _read_pipeline_file(path: Path) -> str:
+    """The text of a pipeline file, or a ConfigError naming the file and the problem."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: pipeline file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read pipeline file ({exc.strerror})") from None
 
 
 class Pipeline:
@@ -85,12 +93,9 @@ class Pipeline:
         """Load a preset by name (`dense`, `bm25`, `hybrid`, ...) or a YAML file by path."""
         path = Path(name_or_path)
         if path.suffix in (".yaml", ".yml"):
-            if not path.is_file():
-                raise ConfigError(f"{path}: pipeline file not found")
-            text, where = path.read_text(encoding="utf-8"), str(path)
+            text, where = _read_pipeline_file(path), str(path)
         elif str(name_or_path) in preset_names():
-            preset = resources.files("pipelines") / "presets" / f"{name_or_path}.yaml"
-            text, where = preset.read_text(encoding="utf-8"), f"preset {name_or_path}"
+            text, where = preset_text(str(name_or_path)), f"preset {name_or_path}"
         else:
             raise ConfigError(
                 f"unknown pipeline {str(name_or_path)!r}: use a preset "
@@ -105,9 +110,17 @@ class Pipeline:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{where}: not valid YAML ({_one_line(exc)})") from exc
+        except RecursionError:
+            raise ConfigError(f"{where}: YAML nested too deeply to read") from None
         if not isinstance(config, dict):
             raise ConfigError(f"{where}: a pipeline must be a mapping with a 'steps' list")
-        return cls.from_config(config, where)
+        try:
+            return cls.from_config(config, where)
+        except RecursionError:
+            # A self-referencing alias (`&a [*a]`) or a pipeline nested hundreds deep.
+            raise ConfigError(
+                f"{where}: invalid pipeline (it refers to itself or is nested too deeply)"
+            ) from None
 
     def index_kinds(self) -> set[str]:
         """The indexes this pipeline's steps search (an index dir must hold them)."""

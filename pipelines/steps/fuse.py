@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import math
+
+from pydantic import Field, model_validator
 
 from pipelines.state import QueryState
 from pipelines.step import Step
@@ -20,6 +22,21 @@ class FuseStep(Step):
     weights: dict[str, float] = Field(default_factory=dict)
     k: int | None = Field(None, ge=1, description="Hits to keep; default retrieval.top_k.")
     output: str = Field("fused", description="Name of the fused hit list.")
+
+    @model_validator(mode="after")
+    def _weights_name_inputs(self) -> FuseStep:
+        """A weight for a list not fused, or a negative one, is a typo that would pass silently."""
+        unknown = sorted(set(self.weights) - set(self.inputs))
+        if unknown:
+            raise ValueError(
+                f"weights name {', '.join(unknown)}, which are not among the inputs "
+                f"({', '.join(self.inputs)})"
+            )
+        bad = {name: w for name, w in self.weights.items() if not (math.isfinite(w) and w >= 0)}
+        if bad:
+            listed = ", ".join(f"{name}: {w}" for name, w in bad.items())
+            raise ValueError(f"weights must be finite and not negative (got {listed})")
+        return self
 
     def reads(self) -> list[str]:
         """The hit lists it fuses."""
