@@ -35,8 +35,8 @@ class GraphSettings(KindConfig):
 class GraphSearch(KindConfig):
     """How a query is turned into seed nodes and how PageRank spreads from them.
 
-    The hipporag2 defaults differ from the HippoRAG 2 paper's code in two measured ways (see the
-    README): 3 facts instead of 5, and the query's own entities linked to nodes as extra seeds.
+    The hipporag2 defaults differ from the HippoRAG 2 paper's code in two measured ways (see
+    docs/graph.md): 3 facts instead of 5, and the query's own entities linked to nodes as seeds.
     `fact_top_k=5, query_entity_weight=0` gives the paper's retriever.
     """
 

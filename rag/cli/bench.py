@@ -147,12 +147,12 @@ def variants_command(
 @reports_errors
 def precision_command(
     data: Annotated[
-        list[Path] | None,
+        list[Path],
         typer.Argument(
-            help="MuSiQue- or HotpotQA-layout folders (corpus.json, questions.json); default "
-            "../shared/data/musique-100 and hotpotqa-dev-500."
+            help="MuSiQue- or HotpotQA-layout folders (corpus.json, questions.json), e.g. "
+            "musique-100 and hotpotqa-dev-500; --build needs one with an openie*.json."
         ),
-    ] = None,
+    ],
     configs: Annotated[
         str | None,
         typer.Option(
@@ -173,11 +173,11 @@ def precision_command(
 ) -> None:
     """Embedder precisions side by side in one run: passages/s, phrases/s, single-query p50,
     Recall@2/5 and cosine to fp32, and the int8 quality guard (R@5 within 0.005, cos >= 0.99)."""
+    from eval.bench.precision import run_precision_bench
+    from eval.bench.precision_embed import CONFIGS, parse_args
     from eval.bench.suite import parse_list
-    from eval.embed_build import run_precision_bench
-    from eval.embed_speed import CONFIGS, DEFAULT_SETS, parse_args
 
-    argv = ["--data", *map(str, data or DEFAULT_SETS), "--repeats", str(repeats)]
+    argv = ["--data", *map(str, data), "--repeats", str(repeats)]
     if configs:
         argv += ["--configs", *parse_list(configs, "--configs", list(CONFIGS))]
     argv += ["--build"] if build else []

@@ -113,7 +113,8 @@ def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
         for t, x in FACTS
     ]
     (dataset / "openie-test.json").write_text(json.dumps({"docs": docs}))
-    paper = Path(__file__).resolve().parents[2] / "eval" / "ablations" / "hipporag2-paper.yaml"
+    ablations = Path(__file__).resolve().parents[2] / "experiments" / "ablations"
+    paper = ablations / "hipporag2-paper.yaml"
     pipelines = ["dense", "hipporag2", str(paper)]
     table = rag_eval.run(dataset, pipelines, out=tmp_path / "r", settings=settings)
     assert [r["pipeline"] for r in table.rows] == ["dense", "hipporag2", "hipporag2-paper"]

@@ -1,7 +1,7 @@
 """The road not taken: ONNX Runtime static int8 of the same export, against OpenVINO int8.
 
 Run from the repository root (needs `pip install onnxruntime`, which memrag does not depend on):
-    HF_HUB_OFFLINE=1 python -m eval.int8_onnxruntime [../shared/data/musique-100]
+    HF_HUB_OFFLINE=1 python experiments/int8_onnxruntime.py ../shared/data/musique-100
 Quantizes the cached ONNX export with onnxruntime.quantization.quantize_static on the same
 calibration texts as memrag's NNCF path, then embeds the set's passages with both int8 models
 and with OpenVINO fp32: passages/s (wall and per CPU-second), Recall@2/5, cosine to fp32.
@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.embed_sets import load_embed_set, recall_at
-from eval.embed_speed import DEFAULT_SETS
+from eval.bench.embed_sets import load_embed_set, recall_at
 from rag.embed.calibration import calibration_texts
 from rag.embed.local_model import resolve_model_dir
 from rag.embed.onnx_export import ensure_onnx
@@ -99,7 +98,7 @@ def _timed(run: Any) -> tuple[np.ndarray, float, float]:
 def main() -> None:
     """Print one line per engine: speed, recall and cosine to OpenVINO fp32."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("data", type=Path, nargs="?", default=DEFAULT_SETS[0])
+    parser.add_argument("data", type=Path, help="a HippoRAG-layout set, e.g. musique-100")
     args = parser.parse_args()
     cache = load_settings().cache_dir
     data = load_embed_set(args.data)

@@ -1,5 +1,5 @@
 """The precision benchmark of issue 14: whole MuSiQue graph builds per embedder precision, then
-embed-only speed and quality (eval.embed_speed), all in one run with the CPU's flags."""
+embed-only speed and quality (eval.bench.precision_embed), all in one run with the CPU's flags."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from eval.embed_speed import CONFIGS, embed_table, quality_guard, run_embed_bench
+from eval.bench.precision_embed import CONFIGS, embed_table, quality_guard, run_embed_bench
 
 #: CPU flags that decide which precisions run natively.
 CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")

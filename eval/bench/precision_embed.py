@@ -1,9 +1,9 @@
 """Embedding speed and dense retrieval quality per backend and precision, on multi-hop sets.
 
-Run from the repository root:  HF_HUB_OFFLINE=1 python -m eval.embed_speed --build
-(or `rag bench precision`). Per configuration: passages/s on each set, phrases/s on the
-MuSiQue graph's entity and fact phrases, single-query latency p50, Recall@2/5 and cosine to
-OpenVINO fp32; with --build, a whole MuSiQue graph build per configuration (eval.embed_build).
+Run with `rag bench precision SET...`; each configuration runs as a child process of this
+module (`python -m eval.bench.precision_embed --child NAME`). Per configuration: passages/s on
+each set, phrases/s on the MuSiQue graph's entity and fact phrases, single-query latency p50,
+Recall@2/5 and cosine to OpenVINO fp32 (whole graph builds per configuration: eval.bench.precision).
 Each configuration runs in its own process so that one backend's idle threads (torch's
 OpenMP pool spins for a while after work) do not slow the next.
 """
@@ -22,10 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from eval.embed_sets import load_embed_set, recall_at
+from eval.bench.embed_sets import load_embed_set, recall_at
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-DEFAULT_SETS = [SHARED / "musique-100", SHARED / "hotpotqa-dev-500"]
 REFERENCE = "openvino-fp32"
 CONFIGS: dict[str, tuple[str, str]] = {
     "st-fp32": ("torch", "fp32"),
@@ -138,7 +136,8 @@ def run_embed_bench(
     with tempfile.TemporaryDirectory(prefix="memrag-embed-speed-") as tmp:
         out = Path(tmp)
         for name in configs:
-            cmd = [sys.executable, "-m", "eval.embed_speed", "--child", name, "--out", str(out)]
+            cmd = [sys.executable, "-m", "eval.bench.precision_embed", "--child", name]
+            cmd += ["--out", str(out)]
             cmd += ["--data", *map(str, sets), "--batch-size", str(args.batch_size)]
             cmd += ["--repeats", str(args.repeats), "--queries", str(args.queries)]
             cmd += ["--cache-dir", str(args.cache_dir)]
@@ -183,7 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from rag.settings import load_settings
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--data", type=Path, nargs="+", default=DEFAULT_SETS)
+    parser.add_argument("--data", type=Path, nargs="+", required=True)
     parser.add_argument("--configs", nargs="+", default=None, choices=list(CONFIGS),
                         help="default: OpenVINO fp32, bf16 (if the CPU has it), int8")  # fmt: skip
     parser.add_argument("--build", action="store_true", help="also time whole graph builds")
@@ -202,14 +201,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark (or, with --child, one configuration of it) and print tables."""
+    """One configuration of the benchmark, in its own process (`rag bench precision` runs it)."""
     args = parse_args(argv)
-    if args.child:
-        measure(args.child, args.data, args.phrases, args.out, args)
-        return
-    from eval.embed_build import run_precision_bench
-
-    print(run_precision_bench(args), flush=True)
+    if not args.child:
+        raise SystemExit("run the precision benchmark with `rag bench precision SET...`")
+    measure(args.child, args.data, args.phrases, args.out, args)
 
 
 if __name__ == "__main__":

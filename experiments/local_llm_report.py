@@ -1,7 +1,7 @@
 """Bundled local GGUF models on MuSiQue-100: speed, and how often each LLM operator parses.
 
 Run from the repository root (needs `memrag[local]`; one model at a time, 1 thread):
-    python -m eval.local_llm_report --model gemma-270m --out figures/local_llm_gemma.json
+    python experiments/local_llm_report.py --model gemma-270m --out figures/local_llm_gemma.json
 
 It measures the model's prompt and generation speed, then OpenIE over the corpus's first
 `--passages` passages (share with at least one valid triple, triples per passage, replies
@@ -28,7 +28,6 @@ from rag.operators.openie import LLMOpenIE
 from rag.settings import LLMSettings
 from rag.types import Passage
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "musique-100"
 READ_PASSAGES = 5
 
 
@@ -130,7 +129,7 @@ def main() -> None:
     """Measure one bundled model and write the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="gemma-270m", help="bundled name or .gguf path")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, required=True, help="musique-100 folder")
     parser.add_argument("--passages", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=256)
