@@ -1,4 +1,4 @@
-"""A disk cache of LLM replies keyed by (model, messages, decoding parameters)."""
+"""A disk cache of LLM replies keyed by (model, endpoint, messages, decoding parameters)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,30 @@ logger = logging.getLogger(__name__)
 
 
 def cache_key(
-    model: str, messages: list[ChatMessage], params: dict[str, Any], output: str | None = None
+    model: str,
+    messages: list[ChatMessage],
+    params: dict[str, Any],
+    output: str | None = None,
+    *,
+    endpoint: str | None = None,
 ) -> str:
-    """The sha256 hex digest that identifies one call; `output` is a structured-output key."""
+    """The sha256 hex digest that identifies one call.
+
+    `output` is a structured-output key; `endpoint` the server's base URL, so that replies
+    from one server (a broken one, say) are never served for another that has the same model
+    name. In-process backends have no endpoint.
+    """
     payload: dict[str, Any] = {
         "model": model,
         "messages": [[m.role, m.content] for m in messages],
         "params": params,
     }
+    # Only structured calls carry an output and only servers an endpoint, so the keys of
+    # plain in-process calls stay as they were.
     if output is not None:
-        # Only structured calls carry it, so the keys of plain calls stay as they were.
         payload["output"] = output
+    if endpoint is not None:
+        payload["endpoint"] = endpoint.rstrip("/")
     # sort_keys and fixed separators make the key stable across runs and dict orders.
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

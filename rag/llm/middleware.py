@@ -17,6 +17,7 @@ from rag.llm.metrics import LLMMetrics
 from rag.llm.retry import call_with_retry
 from rag.llm.structured import JsonOutput
 from rag.llm.usage import in_this_context, record_usage
+from rag.llm.validate import INVALID, check_answer, not_an_answer, shape_problem
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class ManagedLLM(LLM, Closing):
         # One semaphore per client, shared by every thread that calls it, batch or not.
         self._slots = threading.BoundedSemaphore(max_concurrency)
         base_url = getattr(backend, "base_url", None)
+        self.endpoint: str | None = base_url if isinstance(base_url, str) else None
         self.where = f"LLM {self.model!r}" + (f" at {base_url}" if base_url else "")
 
     @property
@@ -69,12 +71,23 @@ class ManagedLLM(LLM, Closing):
     def _call(
         self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
     ) -> LLMResponse:
-        """Cache lookup, then the backend call with retries, then cache store."""
+        """Cache lookup, then the backend call with retries, then cache store.
+
+        Only replies that pass their checks are stored: an error page never gets here (it is
+        an error), and an empty or off-schema reply is returned marked `raw["invalid"]` but
+        not cached, so a later run asks again.
+        """
         key = None
         if self._cache is not None:
-            key = cache_key(self.model, messages, self.params, output.key if output else None)
+            key = cache_key(
+                self.model,
+                messages,
+                self.params,
+                output.key if output else None,
+                endpoint=self.endpoint,
+            )
             hit = self._cache.get(key)
-            if hit is not None:
+            if hit is not None and not_an_answer(hit.text) is None:
                 self.metrics.record_cache_hit(stage)
                 record_usage(cached=1)
                 return hit
@@ -85,7 +98,11 @@ class ManagedLLM(LLM, Closing):
             backoff_s=self.backoff_s,
             backoff_max_s=self.backoff_max_s,
         )
-        if self._cache is not None and key is not None:
+        problem = shape_problem(response, output)
+        if problem is not None:
+            logger.warning("%s (%s): %s; not cached", self.where, stage, problem)
+            response.raw[INVALID] = problem
+        elif self._cache is not None and key is not None:
             self._cache.put(key, response)
         return response
 
@@ -106,6 +123,7 @@ class ManagedLLM(LLM, Closing):
                 response = self.backend.chat(messages, stage=stage)
             else:
                 response = self.backend.chat_json(messages, output, stage=stage)
+            check_answer(response, self.where)
         except Exception:
             self.metrics.record_error(stage, seconds=time.perf_counter() - start)
             record_usage(calls=1)

@@ -341,7 +341,8 @@ def test_overload_during_structured_call_is_retried_not_a_refusal(tmp_path: Path
 
 def test_structured_and_plain_calls_are_cached_apart(tmp_path: Path) -> None:
     """The same messages asked plain and with a schema are two cache entries."""
-    with StubOpenAIServer() as server, _openai_llm(server, tmp_path) as llm:
+    colors = json.dumps({"colors": ["red", "green"]})
+    with StubOpenAIServer(reply=lambda m: colors) as server, _openai_llm(server, tmp_path) as llm:
         llm.chat(_ask("colors"))
         assert not llm.chat_json(_ask("colors"), COLORS).cached
         assert llm.chat_json(_ask("colors"), COLORS).cached

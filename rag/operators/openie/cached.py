@@ -25,7 +25,8 @@ class CachedExtractor(Extractor, Closing):
     written as soon as each batch is done: an interrupted run loses one batch at most. A
     passage id is a hash of title and text, so an edited passage is a new entry. The key uses
     the inner extractor's `cache_key` when it has one (LLMOpenIE's covers its prompts and
-    decoding parameters), else its name.
+    decoding parameters), else its name. An extraction marked failed (an unusable LLM reply)
+    is returned but not stored, so the next run extracts that passage again.
     """
 
     def __init__(self, inner: Extractor, cache_dir: Path, *, batch_size: int = 64) -> None:
@@ -59,8 +60,9 @@ class CachedExtractor(Extractor, Closing):
                 batch = misses[start : start + self.batch_size]
                 extracted = self.inner.extract([passages[i] for i in batch])
                 for i, extraction in zip(batch, extracted, strict=True):
-                    key = (self.key, passages[i].id)
-                    self._cache.set(key, extraction.model_dump_json())
+                    if extraction.failure is None:
+                        key = (self.key, passages[i].id)
+                        self._cache.set(key, extraction.model_dump_json())
                     results[i] = extraction
                 bar.update(len(batch))
         return [r for r in results if r is not None]

@@ -11,6 +11,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from rag.errors import LLMError
 from rag.llm.base import LLM, ChatMessage
 from rag.llm.structured import JsonOutput, limit_lists
 from rag.llm.usage import in_this_context
@@ -37,8 +38,11 @@ class LLMOpenIE(Extractor):
 
     Replies are parsed tolerantly (code fences, prose around the object, truncated output
     repaired). A stage whose reply holds no usable JSON gives nothing for that stage and a
-    logged reason; malformed triples are dropped with a logged count. Nothing is invented.
-    An LLMError (the backend failed after its retries) propagates.
+    logged reason, and marks the passage's extraction failed (`Extraction.failure`), so that a
+    cache in front keeps none of it; malformed triples are dropped with a logged count.
+    Nothing is invented. An LLMError (the backend failed after its retries) propagates, and
+    so does one raised when every passage of a call failed with nothing found: that is a
+    broken backend, not a corpus without entities.
     """
 
     def __init__(self, llm: LLM, *, max_workers: int = 4) -> None:
@@ -51,11 +55,13 @@ class LLMOpenIE(Extractor):
 
     @property
     def cache_key(self) -> str:
-        """Name plus a hash of the prompts and decoding parameters: a change means new entries."""
+        """Name plus a hash of prompts, decoding parameters and endpoint: a change means new
+        entries."""
         probe = ner_messages("x") + triples_messages("x", ["y"])
+        endpoint = getattr(self.llm, "endpoint", None)
         material = json.dumps(
             [[m.role, m.content] for m in probe]
-            + [self.llm.params, NER_OUTPUT.key, TRIPLES_OUTPUT.key],
+            + [self.llm.params, NER_OUTPUT.key, TRIPLES_OUTPUT.key, endpoint],
             sort_keys=True,
             default=str,
         )
@@ -84,28 +90,62 @@ class LLMOpenIE(Extractor):
                 for future in futures:
                     future.cancel()
                 raise
-            return [future.result() for future in futures]
+            results = [future.result() for future in futures]
+        return self._checked(results)
+
+    def _checked(self, results: list[Extraction]) -> list[Extraction]:
+        """The results, unless every one failed and found nothing: a broken backend (LLMError).
+
+        One passage whose reply was unusable is the model's slip; every passage of a call
+        coming back empty from unusable replies is a server that does not answer.
+        """
+        failed = [r for r in results if r.failure]
+        if failed and all(r.failure and not (r.entities or r.triples) for r in results):
+            where = getattr(self.llm, "where", self.name)
+            raise LLMError(
+                f"OpenIE: no usable reply for any of {len(results)} passage(s) from {where} "
+                f"(first: {failed[0].failure}); nothing was stored"
+            )
+        if failed:
+            logger.warning(
+                "OpenIE: %d of %d passage(s) got an unusable reply; their extractions are used "
+                "now but not cached",
+                len(failed),
+                len(results),
+            )
+        return results
 
     def extract_one(self, passage: Passage) -> Extraction:
         """Both stages for one passage, which the LLM sees as title, newline, text."""
         text = passage.embedding_text
-        entities = self.named_entities(text, where=f"passage {passage.id}")
-        triples = self.triples(text, entities, where=f"passage {passage.id}")
+        failures: list[str] = []
+        where = f"passage {passage.id}"
+        entities = self.named_entities(text, where=where, failures=failures)
+        triples = self.triples(text, entities, where=where, failures=failures)
         return Extraction(
-            passage_id=passage.id, entities=entities, triples=triples, extractor=self.name
+            passage_id=passage.id,
+            entities=entities,
+            triples=triples,
+            extractor=self.name,
+            failure="; ".join(failures) or None,
         )
 
     def query_entities(self, text: str) -> list[str]:
         """The entity stage run on a question."""
         return self.named_entities(text, where="question")
 
-    def named_entities(self, text: str, *, where: str) -> list[str]:
+    def named_entities(
+        self, text: str, *, where: str, failures: list[str] | None = None
+    ) -> list[str]:
         """Stage 1: the named entities the LLM finds in text, kept only if the text has them.
 
         Small models copy entities from the prompt's worked example; an entity the text does
-        not contain (ignoring case and spacing) is dropped with a logged count.
+        not contain (ignoring case and spacing) is dropped with a logged count. An unusable
+        reply adds its reason to `failures`.
         """
-        raw = self._ask(ner_messages(text), NER_OUTPUT, NER_STAGE, "named_entities", where)
+        raw = self._ask(
+            ner_messages(text), NER_OUTPUT, NER_STAGE, "named_entities", where, failures
+        )
         entities = clean_entities(raw)
         haystack = _folded(text)
         grounded = [e for e in entities if _folded(e) in haystack]
@@ -118,19 +158,28 @@ class LLMOpenIE(Extractor):
             )
         return grounded
 
-    def triples(self, text: str, entities: list[str], *, where: str) -> list[Triple]:
+    def triples(
+        self, text: str, entities: list[str], *, where: str, failures: list[str] | None = None
+    ) -> list[Triple]:
         """Stage 2: triples about the passage, conditioned on its entities."""
         messages = triples_messages(text, entities)
-        raw = self._ask(messages, TRIPLES_OUTPUT, TRIPLES_STAGE, "triples", where)
+        raw = self._ask(messages, TRIPLES_OUTPUT, TRIPLES_STAGE, "triples", where, failures)
         kept, dropped = clean_triples(raw, where=where)
         if dropped:
             logger.warning("%s: dropped %d malformed triple(s) of %s", where, dropped, self.name)
         return kept
 
     def _ask(
-        self, messages: list[ChatMessage], output: JsonOutput, stage: str, key: str, where: str
+        self,
+        messages: list[ChatMessage],
+        output: JsonOutput,
+        stage: str,
+        key: str,
+        where: str,
+        failures: list[str] | None = None,
     ) -> Any:
-        """The list under `key` in the LLM's JSON reply, or None (logged) when there is none.
+        """The list under `key` in the LLM's JSON reply, or None (logged, and the reason added
+        to `failures`) when there is none.
 
         Repeated items and items past the schema's limit are dropped with a logged count.
         """
@@ -148,6 +197,8 @@ class LLMOpenIE(Extractor):
                 logger.info("%s %s: dropped %d repeated or surplus item(s)", stage, where, dropped)
             return obj[key]
         logger.warning("%s %s: %s, nothing kept: %r", stage, where, reason, reply[:_SNIPPET])
+        if failures is not None:
+            failures.append(f"{stage}: {reason}")
         return None
 
 

@@ -22,6 +22,12 @@ class Extraction(BaseModel):
         default_factory=list, description="(subject, relation, object), cleaned."
     )
     extractor: str = Field("", description="Name of the extractor that produced it.")
+    failure: str | None = Field(
+        None,
+        exclude=True,
+        description="Why a stage gave nothing usable (an unusable LLM reply). Such an "
+        "extraction serves the build at hand but is never cached; it is not written anywhere.",
+    )
 
 
 def clean_part(value: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rag.errors import LLMError
 from rag.operators.openie import LLMOpenIE
 from rag.operators.openie.prompts import NER_SYSTEM
 from rag.types import Passage
@@ -98,18 +99,29 @@ def test_truncated_reply_is_repaired_and_malformed_triples_dropped(
 def test_garbage_reply_gives_an_empty_extraction(
     make_stub: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No JSON at all: nothing is kept for that stage and the reason is logged."""
+    """No JSON at all: nothing is kept for that stage, the reason is logged, and the
+    extraction is marked failed (so no cache keeps it)."""
     script = Script(
         ner={"Marie Curie": "I am sorry, I cannot help with that."},
         triples={"Marie Curie": '{"facts": [["Marie Curie", "won", "Nobel Prize"]]}'},
     )
     _, llm = make_stub(script)
     with caplog.at_level(logging.WARNING):
-        [found] = LLMOpenIE(llm).extract([CURIE])
+        found, healthy = LLMOpenIE(llm).extract([CURIE, HUBBLE])
     assert (found.entities, found.triples) == ([], [])
+    assert found.failure is not None and "openie.ner" in found.failure
+    assert healthy.failure is None
+    assert "1 of 2 passage(s) got an unusable reply" in caplog.text
     assert "openie.ner" in caplog.text and "no JSON object in reply" in caplog.text
     assert "I am sorry" in caplog.text
     assert "openie.triples" in caplog.text and "reply has no 'triples' list" in caplog.text
+
+
+def test_every_passage_failing_is_a_broken_backend(make_stub: Any) -> None:
+    """Unusable replies for all passages of a call: an LLMError, not empty extractions."""
+    _, llm = make_stub(lambda messages: "Service temporarily unavailable")
+    with pytest.raises(LLMError, match="no usable reply for any of 2 passage"):
+        LLMOpenIE(llm).extract([CURIE, HUBBLE])
 
 
 def test_many_passages_keep_their_order(make_stub: Any) -> None:
