@@ -8,6 +8,7 @@ from typing import Any
 
 from rag.errors import ConfigError, LLMError, MissingExtraError
 from rag.llm.base import LLM, ChatMessage, LLMResponse
+from rag.llm.http_limits import BoundedTransport, ReplyTooLargeError, env_proxy, reply_budget
 from rag.llm.retry import RETRYABLE_STATUS, TransientLLMError
 from rag.llm.server_formats import (
     StructuredVariants,
@@ -47,15 +48,25 @@ class OpenAICompatibleLLM(LLM):
         max_tokens: int = 512,
         seed: int | None = 0,
         timeout_s: float = 60.0,
+        max_reply_bytes: int | None = None,
     ) -> None:
-        """Configure the client; nothing is sent until the first call."""
+        """Configure the client; nothing is sent until the first call.
+
+        timeout_s bounds each request as a whole, from connect to the reply's last byte;
+        a reply over max_reply_bytes (default: reply_budget) is abandoned as an error.
+        """
         try:
+            import httpx
             from llama_index.llms.openai_like import OpenAILike
         except ImportError as exc:
             raise MissingExtraError("llama-index-llms-openai-like", "llm") from exc
         self.model = model
         self.base_url = base_url or OPENAI_URL
         self.timeout_s = timeout_s
+        self.max_reply_bytes = reply_budget(max_tokens, max_reply_bytes)
+        inner = httpx.HTTPTransport(proxy=env_proxy(self.base_url))
+        transport = BoundedTransport(timeout_s, self.max_reply_bytes, inner)
+        self._http = httpx.Client(transport=transport, timeout=timeout_s)
         self._structured = StructuredVariants()
         self._params: dict[str, Any] = {
             "temperature": temperature,
@@ -74,6 +85,7 @@ class OpenAICompatibleLLM(LLM):
             max_retries=0,
             timeout=timeout_s,
             additional_kwargs={"seed": seed} if seed is not None else {},
+            http_client=self._http,
         )
 
     @property
@@ -139,14 +151,29 @@ class OpenAICompatibleLLM(LLM):
                 raise TransientLLMError(message) from exc
             raise LLMError(message) from exc
         except openai.APITimeoutError as exc:
-            raise TransientLLMError(f"{self.where}: no reply within {self.timeout_s}s") from exc
+            raise TransientLLMError(
+                f"{self.where}: no reply within {self.timeout_s}s (llm.timeout_s bounds the "
+                "whole request)"
+            ) from exc
+        except ReplyTooLargeError as exc:
+            raise self._too_large(exc) from exc
         except openai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, ReplyTooLargeError):
+                raise self._too_large(exc.__cause__) from exc
             raise TransientLLMError(f"{self.where}: connection failed: {exc}") from exc
         except (openai.APIError, ValueError, TypeError, AttributeError, LookupError) as exc:
             # The client indexes into whatever the server sent; a 200 with a body that is not a
             # chat completion surfaces here (JSONDecodeError, None or [] choices, a bare string).
             raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
         return reply
+
+    def _too_large(self, exc: ReplyTooLargeError) -> LLMError:
+        """An LLMError for an oversized reply: the server ignored max_tokens; not retried."""
+        logger.error("%s: %s", self.where, exc)
+        return LLMError(
+            f"{self.where}: {exc}; the server ignored max_tokens={self._params['max_tokens']} "
+            "(the limit grows with llm.max_tokens)"
+        )
 
     def _malformed(self, reason: str) -> LLMError:
         """An LLMError for a reply that is not a usable chat completion, logged with why."""

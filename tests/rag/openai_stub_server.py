@@ -9,7 +9,14 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Mode = Literal["ok", "garbage", "garbage_html", "no_choices", "empty_choices"]
+Mode = Literal["ok", "garbage", "garbage_html", "no_choices", "empty_choices", "trickle", "huge"]
+#: A reverse proxy's error page, as some send it with HTTP 200.
+BAD_GATEWAY_PAGE = (
+    "<html><body><h1>502 Bad Gateway</h1>\n"
+    "The server returned an invalid or incomplete response.\n</body></html>\n"
+)
+#: The most bytes a trickling handler sends, whatever else happens.
+_TRICKLE_MAX = 2000
 Replier = Callable[[list[dict[str, Any]]], str]
 
 
@@ -38,15 +45,25 @@ class StubOpenAIServer:
         fail_first: int = 0,
         delay_s: float = 0.0,
         reply: Replier | None = None,
+        trickle_s: float = 0.2,
+        huge_bytes: int = 5_000_000,
+        announce_length: bool = True,
     ) -> None:
         """Serve in `mode`, answering HTTP 500 to the first `fail_first` requests.
 
         `reply` scripts the assistant's text from the request's messages; the default echoes.
+        Mode "trickle" sends the headers, then the body a byte every `trickle_s` seconds;
+        "huge" sends a completion whose text makes the body `huge_bytes` long (without a
+        Content-Length header unless `announce_length`).
         """
         self.mode: Mode = mode
         self.reply: Replier = reply or echo_reply
         self.fail_first = fail_first
         self.delay_s = delay_s
+        self.trickle_s = trickle_s
+        self.huge_bytes = huge_bytes
+        self.announce_length = announce_length
+        self.bytes_sent = 0
         self.request_count = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -91,6 +108,8 @@ class StubOpenAIServer:
         if self.mode in ("garbage", "garbage_html"):
             return 200, b"<html>this is not json"
         reply = self.reply(body.get("messages", []))
+        if self.mode == "huge":
+            reply = "x" * self.huge_bytes
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         payload: dict[str, Any] = {
             "id": f"chatcmpl-{number}",
@@ -105,7 +124,7 @@ class StubOpenAIServer:
         }
         if self.mode == "empty_choices":
             payload["choices"] = []
-        elif self.mode == "ok":
+        elif self.mode in ("ok", "trickle", "huge"):
             message = {"role": "assistant", "content": reply}
             payload["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
         return 200, json.dumps(payload).encode()
@@ -133,9 +152,32 @@ class StubOpenAIServer:
                 self.send_response(status)
                 html = stub.mode == "garbage_html" and status == 200
                 self.send_header("Content-Type", "text/html" if html else "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                if stub.mode != "huge" or stub.announce_length:
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if stub.mode == "trickle":
+                    self._trickle(data)
+                else:
+                    self._send_body(data)
+
+            def _trickle(self, data: bytes) -> None:
+                """One byte at a time until the body, the byte cap or the server ends."""
+                for i in range(min(len(data), _TRICKLE_MAX)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    with stub._lock:
+                        stub.bytes_sent += 1
+                    if stub._stopping.wait(stub.trickle_s):
+                        return
+
+            def _send_body(self, data: bytes) -> None:
+                """The body in 64 KiB pieces, stopping when the client hangs up."""
+                for start in range(0, len(data), 1 << 16):
+                    if stub._stopping.is_set():
+                        return
+                    self.wfile.write(data[start : start + (1 << 16)])
+                    with stub._lock:
+                        stub.bytes_sent += min(1 << 16, len(data) - start)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Keep test output clean."""
