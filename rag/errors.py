@@ -38,3 +38,7 @@ class MissingExtraError(MemragError):
 
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(f"{package} is not installed: pip install 'memrag[{extra}]'")
+
+
+class OutputPathError(MemragError):
+    """An output option naming a path that cannot be written (a folder for a file, ...)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
 
 from rag.errors import ConfigError
 
@@ -76,9 +77,9 @@ class LLMSettings(_Section):
     temperature: float = 0.0
     max_tokens: int = 512
     seed: int | None = 0
-    timeout_s: float = 60.0
+    timeout_s: float = Field(60.0, gt=0, description="Seconds one LLM request may take.")
     max_retries: int = 3
-    max_concurrency: int = 4
+    max_concurrency: int = Field(4, ge=1, description="LLM requests in flight at once.")
     cache: bool = True
     n_threads: int = Field(1, ge=1, description="CPU threads of a 'local' GGUF model.")
     n_ctx: int = Field(4096, ge=256, description="Context window of a 'local' GGUF model.")
@@ -201,12 +202,41 @@ def _kind_sections_from_env(prefix: str = "RAG_") -> dict[str, Any]:
     return found
 
 
+def _core_sections_from_env() -> dict[str, Any]:
+    """RAG_* variables of the core settings, a malformed one named in a ConfigError."""
+    try:
+        return EnvSettingsSource(Settings)()
+    except SettingsError as exc:
+        # pydantic-settings names the field ('error parsing value for field "llm" ...').
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = f"RAG_{field.group(1).upper()}" if field else "a RAG_* variable"
+        raise ConfigError(
+            f"{name}: not valid JSON ({exc.__cause__ or exc}); set one value with "
+            f"{name}__<KEY>=..., or a whole section as a JSON object"
+        ) from None
+
+
+def check_cache_dir(settings: Settings) -> Path:
+    """The cache folder, created if missing; a ConfigError when it cannot be one."""
+    path = settings.cache_dir
+    where = f"cache_dir {path} (RAG_CACHE_DIR or the settings file)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{where}: is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot create it ({exc.strerror})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where}: not writable")
+    return path
+
+
 def load_settings(
     config: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> Settings:
     """Resolve settings from a file, then RAG_* variables, then overrides (strongest last)."""
     data = _read_config_file(Path(config)) if config else {}
-    data = _deep_merge(data, EnvSettingsSource(Settings)())
+    data = _deep_merge(data, _core_sections_from_env())
     data = _deep_merge(data, _kind_sections_from_env())
     data = _deep_merge(data, overrides or {})
     try:

@@ -82,7 +82,7 @@ def app_command(
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     if CliState.config is not None:
         env["RAG_CONFIG"] = str(CliState.config.resolve())
-    err_console.print(f"memrag inspector on http://{host}:{port} (Ctrl-C stops it)")
+    err_console.print(f"memrag inspector on http://{host}:{port} (Ctrl-C stops it)", markup=False)
     command = streamlit_command(port, host)
     # Replaced, not spawned: a signal to `rag app` (Ctrl-C, terminate) reaches streamlit itself
     # and no server is left running without its parent.

@@ -15,16 +15,19 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
+from rich.text import Text
 
+from rag.cli.safe import clean
 from rag.errors import MemragError
-from rag.settings import Settings, load_settings
+from rag.settings import Settings, check_cache_dir, load_settings
 
 app = typer.Typer(
     help="memrag: index documents into memory-inspired indexes and answer questions over them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Help texts are plain: `memrag[local]` in an option's help is not console markup.
+    rich_markup_mode=None,
 )
 err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,6 +84,7 @@ def settings_with(**overrides: Any) -> Settings:
 
     settings = load_settings(CliState.config, nested)
     check_settings(settings)
+    check_cache_dir(settings)
     return settings
 
 
@@ -92,8 +96,9 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MemragError as exc:
-            # Escaped: messages name extras such as memrag[app], which are not markup.
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            # Plain text: messages quote paths and corpus strings, and name extras (memrag[app]).
+            message = Text.assemble(("error:", "bold red"), " ", clean(exc))
+            err_console.print(message, highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; the previous index is untouched")

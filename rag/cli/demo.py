@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json, show_answer
+from rag.cli.paths import output_folder
+from rag.cli.query import PIPELINE_HELP
+from rag.cli.safe import clean
 from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
 
 DEFAULT_QUESTION = "When was the Hubble Space Telescope launched?"
@@ -26,9 +30,7 @@ def demo_command(
     question: Annotated[
         str, typer.Option("--question", help="What to ask the sample corpus.")
     ] = DEFAULT_QUESTION,
-    pipeline: Annotated[
-        str, typer.Option("--pipeline", "-p", help="dense, bm25 or hybrid.")
-    ] = "hybrid",
+    pipeline: Annotated[str, typer.Option("--pipeline", "-p", help=PIPELINE_HELP)] = "hybrid",
     out: Annotated[
         Path | None,
         typer.Option(
@@ -46,10 +48,12 @@ def demo_command(
     from pipelines.rag_index import build
 
     settings = settings_with(**llm_overrides(llm))
-    out = out or settings.cache_dir / "demo-index"
+    out = output_folder(out, "--out") if out else settings.cache_dir / "demo-index"
     corpus = sample_corpus()
     if not as_json:
-        console.print(f"indexing [bold]{corpus}[/] into [bold]{out}[/]")
+        console.print(
+            Text.assemble("indexing ", (clean(corpus), "bold"), " into ", (clean(out), "bold"))
+        )
     with build([corpus], out, settings) as idx:
         answer = idx.ask(question, pipeline=pipeline)
         if as_json:

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from rag.cli.commands import app, reports_errors, settings_with
-from rag.cli.output import console, emit_json
+from rag.cli.output import console, emit_json, print_plain
+from rag.cli.paths import output_folder
+from rag.cli.safe import clean
 from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
 
 
@@ -78,6 +81,8 @@ def eval_command(
     from eval.runner import run
 
     settings = settings_with(graph__extractor=extractor, **llm_overrides(llm))
+    if out:
+        output_folder(out, "--out")
     ds = load_dataset(
         dataset,
         questions=questions,
@@ -102,9 +107,8 @@ def eval_command(
         return
     unscored = table.meta["dataset"]["questions_without_gold"]
     skipped = f" ({unscored} without gold, left out of retrieval means)" if unscored else ""
-    console.print(
-        f"[bold]{ds.name}[/]: {len(ds.questions)} questions{skipped}, index {table.meta['index']}"
-    )
-    console.print(table.to_markdown(), highlight=False, soft_wrap=True)
+    about = f": {len(ds.questions)} questions{skipped}, index {table.meta['index']}"
+    console.print(Text.assemble((clean(ds.name), "bold"), clean(about)))
+    print_plain(table.to_markdown())
     if out:
-        console.print(f"[dim]results in {out}[/]")
+        console.print(Text(f"results in {clean(out)}", style="dim"))

@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from rag.cli.commands import app, err_console, reports_errors
 from rag.cli.output import console, emit_json
+from rag.cli.paths import output_file
+from rag.cli.safe import clean
 from rag.errors import MemragError
 from rag.manifest import read_manifest
 from rag.store import PassageStore
@@ -41,6 +44,9 @@ def inspect_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show the manifest and counts of INDEX, or one passage with --passage (loads no model)."""
+    for path, option in ((graphml, "--graphml"), (tree_json, "--tree-json")):
+        if path:
+            output_file(path, option)
     manifest = read_manifest(index)
     if tree or tree_json:
         _inspect_tree(index, manifest.indexes, tree_json, as_json)
@@ -70,7 +76,7 @@ def inspect_command(
         "counts",
         "build",
     ):
-        table.add_row(key, str(info[key]))
+        table.add_row(key, Text(clean(info[key])))
     console.print(table)
 
 
@@ -86,7 +92,7 @@ def _inspect_graph(
     kg = load_graph(index / "graph")
     if graphml:
         write_graphml(kg, graphml)
-        console.print(f"[dim]GraphML written to {graphml}[/]")
+        console.print(Text(f"GraphML written to {clean(graphml)}", style="dim"))
     if entity:
         try:
             info = neighbourhood(kg, entity)
@@ -119,7 +125,7 @@ def _inspect_graph(
         return
     table = Table("graph", "count", title=f"{index} (graph)", show_header=False)
     for key, value in counts.items():
-        table.add_row(key, str(value))
+        table.add_row(key, Text(clean(value)))
     console.print(table)
 
 
@@ -132,7 +138,7 @@ def _inspect_tree(index: Path, kinds: list[str], export_to: Path | None, as_json
     summary_tree, config = read_tree(index / "tree")
     if export_to:
         export(summary_tree, export_to)
-        err_console.print(f"[dim]tree written to {export_to}[/]")
+        err_console.print(Text(f"tree written to {clean(export_to)}", style="dim"))
     info = outline(summary_tree, config)
     if as_json:
         emit_json(info)
@@ -140,12 +146,10 @@ def _inspect_tree(index: Path, kinds: list[str], export_to: Path | None, as_json
     table = Table("tree", "value", title=f"{index} (tree)", show_header=False)
     for key, value in info.items():
         if key != "samples":
-            table.add_row(key, str(value))
+            table.add_row(key, Text(clean(value)))
     console.print(table)
     for level, nodes in info["samples"].items():
         for node in nodes:
-            console.print(
-                f"[bold]level {level}[/] {node['node']} ({node['children']} children, "
-                f"{node['passages']} passages): {node['text'][:300]}",
-                highlight=False,
-            )
+            about = f" {node['node']} ({node['children']} children, {node['passages']} passages)"
+            summary = clean(" ".join(node["text"][:1200].split())[:300])
+            console.print(Text.assemble((f"level {level}", "bold"), about, ": ", summary))

@@ -1,15 +1,20 @@
-"""Rendering answers, hits and reports for people (rich) or scripts (JSON)."""
+"""Rendering answers, hits and reports for people (rich) or scripts (JSON).
+
+Text from documents, questions and models is never read as rich markup: it is cleaned of
+terminal control characters (`rag.cli.safe.clean`) and printed as `Text`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
+from rag.cli.safe import PRINT_LIMIT, clean, one_line, strict_json
 from rag.types import Answer, Passage
 
 
@@ -26,27 +31,41 @@ console = _PipeFriendlyConsole()
 
 
 def emit_json(data: Any) -> None:
-    """Write JSON to stdout, unstyled, for scripts."""
-    console.print_json(json.dumps(data, default=str), highlight=False)
+    """Write standard JSON to stdout (NaN and infinities as null), unstyled, for scripts."""
+    console.out(strict_json(data), highlight=False)
 
 
-def show_answer(answer: Answer, passages: dict[str, Passage]) -> None:
-    """Print an answer, its citations and the ranked hits."""
-    console.print(f"[bold]Q:[/] {answer.question}")
-    console.print(
-        f"[bold green]A:[/] {answer.text or '(no answer found)'}  [dim]({answer.reader})[/]"
-    )
+def print_plain(text: object) -> None:
+    """Print a string that may hold corpus text: no markup, no control characters."""
+    console.print(Text(clean(text)), soft_wrap=True, highlight=False)
+
+
+def show_answer(answer: Answer, passages: dict[str, Passage], *, answered: bool = True) -> None:
+    """Print an answer, its citations and the ranked hits; only the hits when not `answered`."""
+    console.print(Text.assemble(("Q:", "bold"), " ", clean(one_line(answer.question), PRINT_LIMIT)))
+    if answered:
+        reply = clean(answer.text, PRINT_LIMIT) if answer.text else "(no answer found)"
+        console.print(
+            Text.assemble(
+                ("A:", "bold green"), " ", reply, "  ", (f"({clean(answer.reader)})", "dim")
+            )
+        )
     for n, cite in enumerate(answer.citations, start=1):
-        where = cite.title or cite.source or cite.passage_id
-        console.print(f"  [{n}] [cyan]{where}[/] [dim]{cite.passage_id}[/]: “{cite.quote}”")
-    console.print("[bold]retrieved[/]")
+        where = one_line(cite.title or cite.source or cite.passage_id, 200)
+        quote = clean(one_line(cite.quote), PRINT_LIMIT)
+        console.print(
+            Text.assemble(
+                f"  [{n}] ", (where, "cyan"), " ", (cite.passage_id, "dim"), f": “{quote}”"
+            )
+        )
+    console.print(Text("retrieved", style="bold"))
+    limit = max(40, console.width - 1)
     for rank, hit in enumerate(answer.hits, start=1):
         p = passages.get(hit.passage_id)
         where = (p.title or Path(p.source.split("#")[0]).name) if p else ""
-        text = " ".join(p.text.split()) if p else ""
-        line = f"{rank:>2}. {hit.score:7.4f}  {hit.passage_id}  {where[:28]}: {text}"
-        limit = max(40, console.width - 1)
-        console.print(line if len(line) <= limit else line[: limit - 1] + "…", highlight=False)
+        text = p.text[: 4 * limit] if p else ""
+        line = f"{rank:>2}. {hit.score:7.4f}  {hit.passage_id}  {one_line(where, 28)}: {text}"
+        console.print(Text(one_line(line, limit)))
     top = [e for e in answer.trace if e.parent is None]
     seconds = sum(e.seconds for e in top)
-    console.print(f"[dim]{len(top)} steps, {seconds * 1000:.0f} ms[/]")
+    console.print(Text(f"{len(top)} steps, {seconds * 1000:.0f} ms", style="dim"))

@@ -7,9 +7,14 @@ from typing import Annotated
 
 import typer
 
+from pipelines.presets import preset_names
 from rag.cli.commands import app, reports_errors, settings_with
-from rag.cli.output import console, emit_json, show_answer
+from rag.cli.output import emit_json, print_plain, show_answer
+from rag.cli.paths import output_file
 from rag.llm.spec import LLM_FLAG_HELP, llm_overrides
+
+#: The --pipeline help of every command that runs one pipeline.
+PIPELINE_HELP = f"A preset ({', '.join(preset_names())}) or a pipeline .yaml file."
 
 
 @app.command("query")
@@ -22,7 +27,7 @@ def query_command(
         typer.Option(
             "--pipeline",
             "-p",
-            help="Preset (dense, bm25, hybrid, hipporag, hipporag2) or a pipeline .yaml.",
+            help=PIPELINE_HELP,
         ),
     ] = "dense",
     k: Annotated[
@@ -52,6 +57,8 @@ def query_command(
     from pipelines.trace_log import TraceRecord, append_trace
 
     settings = settings_with(retrieval__top_k=k, **llm_overrides(llm))
+    if trace_out:
+        output_file(trace_out, "--trace-out")
     with RagIndex.open(index, settings) as idx:
         pipe = idx.pipeline(pipeline)
         answer = idx.ask(question, pipeline=pipe, answer=not no_answer)
@@ -61,6 +68,7 @@ def query_command(
             emit_json(answer.model_dump())
             return
         hits = [h.passage_id for h in answer.hits]
-        show_answer(answer, {p.id: p for p in idx.index_dir.store.get_many(hits)})
+        passages = {p.id: p for p in idx.index_dir.store.get_many(hits)}
+        show_answer(answer, passages, answered=not no_answer)
         if show_trace:
-            console.print(format_trace(answer.trace), markup=False, highlight=False)
+            print_plain(format_trace(answer.trace))

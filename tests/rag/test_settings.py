@@ -6,7 +6,7 @@ import pytest
 
 from indexers.registry import check_settings
 from rag.errors import ConfigError
-from rag.settings import load_settings
+from rag.settings import check_cache_dir, load_settings
 
 
 def test_precedence_file_then_env_then_overrides(
@@ -58,3 +58,35 @@ def test_bad_environment_value_is_reported(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("RAG_RETRIEVAL__TOP_K", "many")
     with pytest.raises(ConfigError, match=r"retrieval\.top_k"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("max_concurrency", 0, "llm.max_concurrency: Input should be greater than or equal to 1"),
+        ("timeout_s", -1, "llm.timeout_s: Input should be greater than 0"),
+        ("timeout_s", 0, "llm.timeout_s: Input should be greater than 0"),
+    ],
+)
+def test_llm_limits_must_be_usable(key: str, value: float, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, {"llm": {key: value}})
+
+
+def test_a_malformed_json_section_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_LLM", "{bad")
+    with pytest.raises(ConfigError, match=r"^RAG_LLM: not valid JSON") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
+
+
+def test_cache_dir_must_be_a_usable_folder(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for path, problem in ((afile, "is a file"), (Path("/dev/null/sub"), "cannot create")):
+        settings = load_settings(None, {"cache_dir": str(path)})
+        with pytest.raises(ConfigError, match=f"cache_dir {path}.*{problem}"):
+            check_cache_dir(settings)
+    fresh = tmp_path / "new" / "cache"
+    assert check_cache_dir(load_settings(None, {"cache_dir": str(fresh)})) == fresh
+    assert fresh.is_dir()
