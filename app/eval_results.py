@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.safety import Roots
 from eval.records import QuestionRecord
 from eval.report import ResultTable
 from pipelines.trace_log import TraceRecord, read_traces
@@ -64,9 +65,14 @@ def _records(path: Path) -> tuple[list[QuestionRecord], int]:
     return good, bad
 
 
-def read_eval(folder: Path) -> EvalRun:
-    """Read summary.json (when there) and records/*.jsonl; never writes or repairs anything."""
-    summary = folder / "summary.json"
+def read_eval(folder: Path, roots: Roots) -> EvalRun:
+    """Read summary.json (when there) and records/*.jsonl; never writes or repairs anything.
+
+    The folder, the records folder and each file are checked against the roots as they are
+    opened: a symlinked `records/` or record file is refused, not followed.
+    """
+    folder = roots.check(folder)
+    summary = roots.check(folder / "summary.json")
     data: dict[str, Any] = {"meta": {}, "rows": []}
     if summary.is_file():
         try:
@@ -77,13 +83,15 @@ def read_eval(folder: Path) -> EvalRun:
             raise InputError(f"{summary}: not a rag eval summary ({exc})") from exc
     meta = data.get("meta") or {}
     run = EvalRun(folder, ResultTable(data["rows"], meta))
-    for path in sorted((folder / "records").glob("*.jsonl")):
+    records_dir = roots.check(folder / "records")
+    for found in sorted(records_dir.glob("*.jsonl")):
+        path = roots.check(found)
         records, bad = _records(path)
         run.skipped += bad
         if records:
             name = records[0].pipeline
             run.records[name] = {r.question_id: r for r in records}
-            run.files[name] = path.stem
+            run.files[name] = found.stem
     if not run.records and not run.table.rows:
         raise InputError(f"{folder}: no summary.json and no records/*.jsonl to show")
     return run
@@ -124,9 +132,9 @@ def _ranks(record: QuestionRecord | None) -> dict[str, int]:
     return {pid: n for n, (pid, _) in enumerate(record.retrieved, start=1)}
 
 
-def trace_file(run: EvalRun, pipeline: str) -> Path | None:
-    """Where the run saved one pipeline's traces, if it did."""
-    path = run.folder / "traces" / f"{run.files.get(pipeline, pipeline)}.jsonl"
+def trace_file(run: EvalRun, pipeline: str, roots: Roots) -> Path | None:
+    """Where the run saved one pipeline's traces, if it did (refused when it leads out)."""
+    path = roots.check(run.folder / "traces" / f"{run.files.get(pipeline, pipeline)}.jsonl")
     return path if path.is_file() else None
 
 

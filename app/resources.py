@@ -16,7 +16,7 @@ import networkx as nx
 import streamlit as st
 
 from app.discovery import Found, discover
-from app.safety import Roots
+from app.safety import PathRefused, Roots
 from pipelines.rag_index import RagIndex
 from rag.atomic import readable_path
 from rag.embed import make_embedder
@@ -58,40 +58,60 @@ def shared_embedder(key: str) -> Embedder:
     return make_embedder(current.embedder, current.cache_dir)
 
 
+def readable_dir(path: str | Path) -> Path:
+    """Where the index dir at `path` is read from (itself, or its retired copy mid-swap),
+    resolved, with that folder and everything below it checked against the roots.
+
+    Checked on every call, before any cache is consulted: a link planted after a first
+    opening is refused on the next one.
+    """
+    checked = roots()
+    folder = checked.check(path)
+    where = readable_path(folder)
+    if where == folder:
+        return checked.check_tree(folder)
+    # The retired `.NAME.old` copy is a sibling the user never named: it is judged on its own.
+    try:
+        return checked.check_tree(where)
+    except PathRefused as exc:
+        raise PathRefused(
+            f"{folder} does not exist and its retired copy is refused: {exc}"
+        ) from None
+
+
 def checked_dir(path: str | Path) -> Path:
-    """A folder under the roots whose files, symlinked or not, all resolve under the roots."""
+    """The resolved folder at `path`, once it (or its retired copy) passed `readable_dir`."""
     folder = roots().check(path)
-    for dirpath, _, filenames in os.walk(folder):
-        for name in filenames:
-            roots().check(Path(dirpath) / name)
+    readable_dir(folder)
     return folder
 
 
-def manifest_stamp(folder: Path) -> int:
-    """The manifest's modification time: a rebuild swaps in a new manifest."""
+def manifest_stamp(where: Path) -> int:
+    """The manifest's modification time in a checked folder: a rebuild swaps in a new one."""
     try:
-        return (readable_path(folder) / MANIFEST).stat().st_mtime_ns
+        return (where / MANIFEST).stat().st_mtime_ns
     except OSError:
         return 0
 
 
 @st.cache_data(show_spinner=False)
-def _manifest(folder: str, stamp: int) -> Manifest:
-    """The manifest of an index dir (raises IndexFormatError when missing or corrupt)."""
-    return read_manifest(readable_path(Path(folder)))
+def _manifest(where: str, stamp: int) -> Manifest:
+    """The manifest of a checked folder (raises IndexFormatError when missing or corrupt)."""
+    return read_manifest(Path(where))
 
 
 def manifest(path: str | Path) -> Manifest:
     """The manifest of the index dir at `path`, checked against the roots."""
-    folder = checked_dir(path)
-    return _manifest(str(folder), manifest_stamp(folder))
+    where = readable_dir(path)
+    return _manifest(str(where), manifest_stamp(where))
 
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=8)
-def _open_index(folder: str, stamp: int) -> RagIndex:
-    """Open an index dir read-only, with the shared embedding model."""
+def _open_index(where: str, stamp: int) -> RagIndex:
+    """Open a checked folder read-only, with the shared embedding model."""
     current = settings()
-    index = RagIndex.open(folder, current)
+    # The checked folder itself: reopening the name could land on an unchecked retired copy.
+    index = RagIndex.open(where, current)
     recorded = index.index_dir.manifest.embedder
     key = current.embedder.model_dump_json()
     # The dir's own lazy embedder would load a second copy of the model per index.
@@ -103,37 +123,38 @@ def _open_index(folder: str, stamp: int) -> RagIndex:
 
 def open_index(path: str | Path) -> RagIndex:
     """The opened index dir at `path` (checked against the roots), from the cache."""
-    folder = checked_dir(path)
-    return _open_index(str(folder), manifest_stamp(folder))
+    where = readable_dir(path)
+    return _open_index(str(where), manifest_stamp(where))
 
 
 @st.cache_resource(show_spinner="Drawing the knowledge graph…", max_entries=4)
-def _graph_view(folder: str, stamp: int) -> nx.Graph:
-    """The networkx view of an index's knowledge graph, with passage nodes."""
+def _graph_view(where: str, stamp: int) -> nx.Graph:
+    """The networkx view of a checked folder's knowledge graph, with passage nodes."""
     from graphs.views import to_networkx
 
-    return to_networkx(knowledge_graph(folder))
+    return to_networkx(knowledge_graph(where))
 
 
-def graph_view(folder: str) -> nx.Graph:
-    """The networkx view of the knowledge graph of an (already checked) index dir."""
-    return _graph_view(folder, manifest_stamp(Path(folder)))
+def graph_view(folder: str | Path) -> nx.Graph:
+    """The networkx view of the knowledge graph of an index dir (checked against the roots)."""
+    where = readable_dir(folder)
+    return _graph_view(str(where), manifest_stamp(where))
 
 
-def knowledge_graph(folder: str) -> Any:
+def knowledge_graph(folder: str | Path) -> Any:
     """The KnowledgeGraph of an index dir, as loaded for queries (shared with the Ask page)."""
     return open_index(folder).resources.index("graph").graph  # type: ignore[attr-defined]
 
 
 @st.cache_resource(show_spinner="Reading the tree…", max_entries=4)
-def _tree(folder: str, stamp: int) -> tuple[Any, dict[str, Any]]:
-    """A saved summary tree and its config, read without any model."""
+def _tree(where: str, stamp: int) -> tuple[Any, dict[str, Any]]:
+    """A checked folder's saved summary tree and its config, read without any model."""
     from indexers.tree.outline import read_tree
 
-    return read_tree(readable_path(Path(folder)) / "tree")
+    return read_tree(Path(where) / "tree")
 
 
 def tree_of(folder: str | Path) -> tuple[Any, dict[str, Any]]:
     """The summary tree of an index dir (checked against the roots) and its config."""
-    checked = checked_dir(folder)
-    return _tree(str(checked), manifest_stamp(checked))
+    where = readable_dir(folder)
+    return _tree(str(where), manifest_stamp(where))

@@ -1,4 +1,4 @@
-"""The folders the app may read, and the check every user-chosen path goes through."""
+"""The folders the app may read, and the check every path the app opens goes through."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from rag.errors import InputError
 
 #: The environment variable `rag app` passes its --root folders in (os.pathsep-separated).
 ROOTS_ENV = "RAG_APP_ROOTS"
+#: Entries `check_tree` looks at, at most: an index dir or eval folder holds a few dozen.
+MAX_TREE_ENTRIES = 20_000
 
 
 class PathRefused(InputError):
@@ -55,6 +57,44 @@ class Roots:
                 "start `rag app --root` on a folder that holds it"
             )
         return resolved
+
+    def check_tree(self, folder: str | Path) -> Path:
+        """The resolved folder, if it and every entry below it (files, folders, and symlinks to
+        either, followed) resolve under a root.
+
+        A loader opens sub-folders by name (`tree/`, `graph/`, `records/`), so one symlinked
+        entry anywhere below would lead it out; the walk follows symlinked folders to judge
+        what lies behind them too.
+        """
+        top = self.check(folder)
+        if not top.is_dir():
+            raise InputError(f"{folder}: not a folder")
+        todo, seen, count = [top], {top}, 0
+        while todo:
+            current = todo.pop()
+            try:
+                entries = sorted(os.scandir(current), key=lambda e: e.name)
+            except OSError as exc:
+                raise InputError(f"{current}: cannot be listed ({exc.strerror})") from exc
+            for entry in entries:
+                count += 1
+                if count > MAX_TREE_ENTRIES:
+                    raise InputError(
+                        f"{folder}: more than {MAX_TREE_ENTRIES} entries to check; "
+                        "not an index dir or eval folder"
+                    )
+                try:
+                    resolved = self.check(entry.path)
+                except PathRefused:
+                    # Only a symlink can lead out from a resolved folder: name it, not its target.
+                    raise PathRefused(
+                        f"{entry.path} is a link that leads outside the app's roots "
+                        f"({', '.join(map(str, self.folders))}), so {top} is not opened"
+                    ) from None
+                if resolved.is_dir() and resolved not in seen:
+                    seen.add(resolved)
+                    todo.append(resolved)
+        return top
 
     def allows(self, path: str | Path) -> bool:
         """Whether `check` would accept the path."""

@@ -23,15 +23,23 @@ from pipelines.trace_log import TraceRecord
 
 
 def _stamp(folder: Path) -> int:
-    """Newest modification time of the folder's result files (a resumed run adds records)."""
+    """Newest modification time of a checked folder's result files (a resumed run adds
+    records)."""
     files = [folder / "summary.json", *(folder / "records").glob("*.jsonl")]
     return max((f.stat().st_mtime_ns for f in files if f.is_file()), default=0)
+
+
+def open_run(folder: Path) -> EvalRun:
+    """An eval folder under the roots, everything in it checked on every call (the cached
+    read below is reached only after the check)."""
+    checked = resources.roots().check_tree(folder)
+    return load_run(str(checked), _stamp(checked))
 
 
 @st.cache_data(show_spinner="Reading eval results…", max_entries=8)
 def load_run(folder: str, stamp: int) -> EvalRun:
     """An eval folder's summary and records."""
-    return read_eval(Path(folder))
+    return read_eval(Path(folder), resources.roots())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -156,7 +164,7 @@ def drill_down(run: EvalRun, qid: str) -> None:
                 hide_index=True,
                 width="stretch",
             )
-            path = trace_file(run, name)
+            path = trace_file(run, name, resources.roots())
             if path is not None:
                 traces = load_traces(str(path), path.stat().st_mtime_ns)
                 if qid in traces:
@@ -205,8 +213,7 @@ else:
     roots = resources.roots()
     folder = st.selectbox("Results folder", evals, format_func=roots.label, key="eval_folder")
     try:
-        checked = resources.checked_dir(folder)
-        run = load_run(str(checked), _stamp(checked))
+        run = open_run(folder)
     except Exception as exc:
         error_card(f"Reading {folder}", exc)
     else:

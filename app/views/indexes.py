@@ -92,9 +92,8 @@ def details(path: Path) -> None:
             st.markdown(f"**Build timings** (finished {manifest.build.get('finished', '?')})")
             st.altair_chart(chart, width="stretch")
     with st.expander("Settings the index was built with"):
-        settings_file = path / "settings.json"
+        settings_file = resources.roots().check(resources.readable_dir(path) / "settings.json")
         if settings_file.is_file():
-            resources.roots().check(settings_file)
             st.json(json.loads(settings_file.read_text(encoding="utf-8")), expanded=False)
         else:
             st.caption("no settings.json in this dir")

@@ -94,3 +94,101 @@ def app_env(app_root: AppRoot, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppR
     for key, value in app_root.env.items():
         monkeypatch.setenv(key, value)
     yield app_root
+
+
+#: The word only the outside (secret) index and eval run hold: seeing it in the app is a leak.
+SECRET = "QZSECRET"
+
+
+@dataclass
+class Trap:
+    """A root holding links out to a secret index and eval run (issue 20's three bypasses)."""
+
+    root: Path
+    clean: Path  # an ordinary index dir inside the root
+    evil_index: Path  # a real index dir whose tree/ and graph/ are symlinks out of the root
+    evil_eval: Path  # an eval folder whose records/ is a symlink out of the root
+    ghost: Path  # never created; `.ghost.old` beside it is a symlink to the secret index
+    secret_index: Path
+    secret_kinds: Path  # outside: an index dir whose tree and graph text carry SECRET
+    cache_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment `rag app --root ROOT` gives the app."""
+        return {
+            "RAG_APP_ROOTS": str(self.root),
+            "RAG_CACHE_DIR": str(self.cache_dir),
+            "RAG_SHOW_PROGRESS": "false",
+        }
+
+
+def _mark_json_lines(path: Path, field: str) -> None:
+    """Prefix one string field of each JSON line with SECRET."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    for row in rows:
+        row[field] = f"{SECRET} {row[field]}"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def _secret_kinds(index: Path, out: Path) -> Path:
+    """A copy of `index` whose tree and graph text carry SECRET (same shapes, so they load)."""
+    shutil.copytree(index, out)
+    _mark_json_lines(out / "tree" / "nodes.jsonl", "text")
+    graph_file = out / "graph" / "graph.json"
+    graph = json.loads(graph_file.read_text(encoding="utf-8"))
+    graph["entity_labels"] = [f"{SECRET} {label}" for label in graph["entity_labels"]]
+    graph_file.write_text(json.dumps(graph), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def trap(tmp_path_factory: pytest.TempPathFactory, app_root: AppRoot, session_cache: Path) -> Trap:
+    """Outside: a secret index (built) and eval run; inside the root: symlinks to them."""
+    base = tmp_path_factory.mktemp("trap").resolve()
+    outside, root = base / "outside", base / "root"
+    outside.mkdir()
+    root.mkdir()
+    docs = outside / "docs"
+    docs.mkdir()
+    (docs / "vault.txt").write_text(
+        f"The {SECRET} vault under the old mill opens with the code 7741.\n", encoding="utf-8"
+    )
+    settings = Settings(cache_dir=session_cache, show_progress=False)
+    secret_index = outside / "secret_idx"
+    build([docs], secret_index, settings, kinds=["dense", "bm25"]).close()
+    kinds = _secret_kinds(app_root.index, outside / "secret_kinds")
+    secret_eval = outside / "secret_eval"
+    shutil.copytree(app_root.evals / "records", secret_eval / "records")
+    for records in (secret_eval / "records").glob("*.jsonl"):
+        _mark_json_lines(records, "question")
+
+    clean = root / "clean"
+    shutil.copytree(app_root.plain, clean)
+    evil_index = root / "evil_idx"
+    shutil.copytree(app_root.index, evil_index, ignore=shutil.ignore_patterns("tree", "graph"))
+    for kind in ("tree", "graph"):
+        (evil_index / kind).symlink_to(kinds / kind, target_is_directory=True)
+    evil_eval = root / "evil_eval"
+    evil_eval.mkdir()
+    shutil.copy(app_root.evals / "summary.json", evil_eval / "summary.json")
+    (evil_eval / "records").symlink_to(secret_eval / "records", target_is_directory=True)
+    (root / ".ghost.old").symlink_to(secret_index, target_is_directory=True)
+    return Trap(
+        root=root,
+        clean=clean,
+        evil_index=evil_index,
+        evil_eval=evil_eval,
+        ghost=root / "ghost",
+        secret_index=secret_index,
+        secret_kinds=kinds,
+        cache_dir=session_cache,
+    )
+
+
+@pytest.fixture
+def trap_env(trap: Trap, monkeypatch: pytest.MonkeyPatch) -> Iterator[Trap]:
+    """The trap's environment set for an in-process AppTest."""
+    for key, value in trap.env.items():
+        monkeypatch.setenv(key, value)
+    yield trap

@@ -73,3 +73,32 @@ def test_labels_are_relative_to_their_root(tree: tuple[Path, Path]) -> None:
     assert Roots([root]).label(root.resolve() / "idx") == "idx"
     both = Roots([root, outside])
     assert both.label(outside.resolve() / "secret") == "outside/secret"
+
+
+def test_check_tree_refuses_any_entry_that_leads_out(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    roots = Roots([root])
+    assert roots.check_tree("idx") == (root / "idx").resolve()
+    for kind in ("tree", "graph", "deep/er/graph"):
+        idx = root / f"idx-{kind.replace('/', '-')}"
+        (idx / kind).parent.mkdir(parents=True)
+        (idx / "manifest.json").write_text("{}")
+        (idx / kind).symlink_to(outside / "secret", target_is_directory=True)
+        with pytest.raises(PathRefused, match=kind):
+            roots.check_tree(idx)
+    with pytest.raises(PathRefused, match=r"runs/linked\.jsonl"):
+        roots.check_tree("runs")
+    with pytest.raises(InputError, match="not a folder"):
+        roots.check_tree("notes.jsonl")
+
+
+def test_check_tree_follows_links_that_stay_inside(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    roots = Roots([root])
+    (root / "idx" / "tree").symlink_to(root / "half", target_is_directory=True)
+    (root / "idx" / "loop").symlink_to(root / "idx", target_is_directory=True)
+    assert roots.check_tree("idx") == (root / "idx").resolve()
+    # A link that stays inside, to a folder holding a link out: judged where it leads.
+    (root / "half" / "graph").symlink_to(outside / "secret", target_is_directory=True)
+    with pytest.raises(PathRefused, match="half/graph"):
+        roots.check_tree("idx")
