@@ -248,3 +248,14 @@ def test_bad_pipeline_files_are_one_line_errors(
     path.write_bytes(content)
     result = runner.invoke(app, ["query", str(built), "Who?", "-p", str(path)], env=corpus_env)
     _one_line_error(result, str(path), message)
+
+
+def test_bench_output_options_are_checked_before_any_work(
+    built: Path, tmp_path: Path, corpus_env: dict[str, str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    args = ["bench", "queries", str(built), "--json-out", str(tmp_path)]
+    _one_line_error(runner.invoke(app, args, env=corpus_env), "--json-out", "is a folder")
+    args = ["bench", "ppr", "--out", str(afile / "sub")]
+    _one_line_error(runner.invoke(app, args, env=corpus_env), "--out", "is a file, not a folder")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +9,8 @@ import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
 from rag.cli.output import console, emit_json
+from rag.cli.paths import output_file, output_folder
+from rag.cli.safe import strict_json
 
 bench_app = typer.Typer(
     help="Benchmark memrag's speed, memory and disk use (one command line for every bench).",
@@ -92,6 +93,7 @@ def bench_command(
         return
     if out is None:
         raise typer.BadParameter("--out is required", param_hint="--out")
+    _check_outputs(out, None)
     from eval.bench.scaling import KINDS
     from eval.bench.suite import parse_list, parse_sizes, run_bench
 
@@ -111,6 +113,14 @@ def bench_command(
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def _check_outputs(out: Path | None, json_out: Path | None) -> None:
+    """Fail before any timing when --out or --json-out names the wrong kind of path."""
+    if out is not None:
+        output_folder(out, "--out")
+    if json_out is not None:
+        output_file(json_out, "--json-out")
+
+
 def _print_rows(rows: list[dict[str, Any]], json_out: Path | None) -> None:
     """A markdown table of rows with the machine line; JSON beside it when asked."""
     from eval.bench.system import machine_info, machine_line
@@ -124,7 +134,7 @@ def _print_rows(rows: list[dict[str, Any]], json_out: Path | None) -> None:
         soft_wrap=True,
     )
     if json_out:
-        json_out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+        json_out.write_text(strict_json({"machine": machine, "rows": rows}), encoding="utf-8")
 
 
 @bench_app.command("variants")
@@ -140,6 +150,7 @@ def variants_command(
     """Indexing throughput per embedder backend and precision, each build from scratch."""
     from eval.bench.variants import bench_variants
 
+    _check_outputs(out, json_out)
     _print_rows(bench_variants(corpus, out, settings_with(), variants), json_out)
 
 
@@ -177,6 +188,7 @@ def precision_command(
     from eval.bench.precision_embed import CONFIGS, parse_args
     from eval.bench.suite import parse_list
 
+    _check_outputs(None, json_out)
     argv = ["--data", *map(str, data), "--repeats", str(repeats)]
     if configs:
         argv += ["--configs", *parse_list(configs, "--configs", list(CONFIGS))]
@@ -200,6 +212,7 @@ def queries_command(
     json_out: Annotated[Path | None, typer.Option(help="Also write the rows as JSON.")] = None,
 ) -> None:
     """Query latency (retrieval alone and full answer) and Recall@2/5 of a built index."""
+    _check_outputs(None, json_out)
     from eval.bench.dataset import bench_queries
     from eval.bench.suite import parse_list
 
@@ -227,6 +240,7 @@ def ppr_command(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Personalized PageRank against igraph (memrag[bench]) and networkx; synonymy kNN."""
+    _check_outputs(out, None)
     from eval.bench.ppr import PPRBenchOptions, run_ppr_bench
 
     options = PPRBenchOptions(
@@ -260,7 +274,8 @@ def tree_updates_command(
     per insert and per delete, and the tree's load checks afterwards."""
     from eval.bench.tree_updates import bench_tree_updates
 
+    _check_outputs(None, json_out)
     result = bench_tree_updates(corpus, settings_with(), builder, deletes, limit, initial)
     emit_json(result)
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        json_out.write_text(strict_json(result), encoding="utf-8")
