@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.ingest.languages import best_latin
 
 logger = logging.getLogger(__name__)
 
@@ -20,11 +21,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _STRAY_HANDLER = "memrag-stray-bytes-as-cp1252"
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-_NOT_ASCII_LETTERS = bytes(b for b in range(0x100) if not (97 <= (b | 0x20) <= 122))
-#: Western text has a few accented letters among many ASCII ones; above this share of non-ASCII
-#: bytes among letters the file is more likely Cyrillic, Greek or CJK, and detection decides.
-_WESTERN_HIGH_SHARE = 0.3
 
 
 def _stray_bytes_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
@@ -50,10 +46,11 @@ def _register_handler() -> None:
 def decode_text(data: bytes, path: Path | str) -> str:
     """The text of a file's bytes in whatever encoding it has; binary data is an InputError.
 
-    A BOM decides (and is dropped). Otherwise strict UTF-8; failing that, Western text (few
-    non-ASCII bytes) is read as UTF-8 with each stray byte taken as Windows-1252, which is right
-    for Latin-1 and cp1252 files and for UTF-8 files with a few such bytes alike; other text is
-    decoded with charset-normalizer's best guess. Both fallbacks log the file and the choice.
+    A BOM decides (and is dropped). Otherwise strict UTF-8; failing that, a UTF-8 file with a
+    few stray bytes keeps its UTF-8 and reads each stray byte as Windows-1252. A legacy file gets
+    the Latin code page (Western, Central European, Turkish, Baltic) in which its words are
+    plausible (see `rag.ingest.languages`); other text (Cyrillic, Greek, CJK) is decoded with
+    charset-normalizer's best guess. Every fallback logs the file and the choice.
     NUL bytes without a UTF-16/32 BOM mean binary.
     """
     for bom, encoding in _BOMS:
@@ -71,9 +68,7 @@ def decode_text(data: bytes, path: Path | str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         first_bad = exc.start
-    high = len(data) - len(data.translate(None, _HIGH_BYTES))
-    letters = len(data.translate(None, _NOT_ASCII_LETTERS))
-    if high <= _WESTERN_HIGH_SHARE * (letters + high):
+    if _mostly_utf8(data):
         _register_handler()
         logger.warning(
             "%s: not UTF-8 from byte %d; bytes that are not UTF-8 read as Windows-1252",
@@ -81,7 +76,19 @@ def decode_text(data: bytes, path: Path | str) -> str:
             first_bad,
         )
         return data.decode("utf-8", errors=_STRAY_HANDLER)
+    verdict = best_latin(data)
+    if verdict is not None and verdict.plausible:
+        logger.warning("%s: not UTF-8; decoded as %s (its words read best)", path, verdict.encoding)
+        # The verdict saw a sample; a byte the code page lacks further on is kept visible.
+        return data.decode(verdict.encoding, errors="replace")
     return _detected(data, path)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether valid UTF-8 sequences outnumber the stray bytes: a UTF-8 file with a few errors."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    stray = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    return sum(1 for ch in text if ord(ch) > 127) - stray > stray
 
 
 def _detected(data: bytes, path: Path | str) -> str:

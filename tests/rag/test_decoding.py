@@ -35,6 +35,37 @@ def test_each_encoding_decodes_to_its_text(data: bytes, text: str) -> None:
     assert decode_text(data, "f.txt") == text
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Maria Skłodowska-Curie urodziła się w Warszawie. Zażółć gęślą jaźń.\n", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy v Plzni.\n", "iso-8859-2"),
+        ("Árvíztűrő tükörfúrógép. Budapest Magyarország fővárosa.\n", "iso-8859-2"),
+        ("İstanbul Türkiye'nin en kalabalık şehridir. Boğaziçi köprüsü.\n", "cp1254"),
+        ("Ça été déjà reçu à l'hôtel où Noël fêté.\n", "latin-1"),
+        ("Größe: 25 m² bei 20°C, schön.\n", "cp1252"),
+    ],
+)
+def test_each_legacy_code_page_decodes_to_its_words(
+    text: str, encoding: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Polish, Czech, Hungarian, Turkish, an accent-dense French line: no Windows-1252 garble."""
+    with caplog.at_level(logging.WARNING):
+        assert decode_text(text.encode(encoding), "legacy.txt") == text
+    assert "legacy.txt: not UTF-8; decoded as" in caplog.text
+
+
+def test_a_legacy_file_is_decoded_by_its_words_not_a_byte_sample(tmp_path: Path) -> None:
+    """A Polish file read through the text reader keeps 'Skłodowska' in its passage."""
+    from rag.ingest.readers import read_source
+    from rag.ingest.sources import discover_sources
+
+    path = tmp_path / "curie.txt"
+    path.write_bytes("Maria Skłodowska-Curie była fizyczką i chemiczką.\n".encode("cp1250"))
+    (doc,) = read_source(discover_sources([path])[0])
+    assert "Skłodowska" in doc.text and "Sk³odowska" not in doc.text
+
+
 def test_one_stray_byte_in_a_large_utf8_file_keeps_the_rest(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
