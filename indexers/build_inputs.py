@@ -61,10 +61,11 @@ def read_changed(
     folder into an index adds to it.
     """
     current = {s.path: s for s in sources}
+    unreadable = [Path(p) for p in report.skipped]
     removed: set[str] = set()
     for path, sha in store.sources().items():
-        if path in report.skipped:
-            continue  # present but unreadable now: its passages stay until it is gone
+        if _under(path, unreadable):
+            continue  # present but unreadable now (or in an unreadable folder): passages stay
         if path not in current and not rechunk and not _under(path, roots):
             continue  # another root's file: this run does not speak for it
         if rechunk or path not in current or current[path].sha256 != sha:
@@ -79,18 +80,27 @@ def read_changed(
         start = time.perf_counter()
         try:
             docs = read_source(src)
+            report.stage_seconds["read"] += time.perf_counter() - start
+            start = time.perf_counter()
+            passages = chunk_documents(docs, settings.chunking)
+            report.stage_seconds["chunk"] += time.perf_counter() - start
         except InputError as exc:
-            logger.warning("skipped %s", exc)
-            report.skipped[src.path] = str(exc)
+            _skip_file(report, src, str(exc))
             continue
-        report.stage_seconds["read"] += time.perf_counter() - start
-        start = time.perf_counter()
-        passages = chunk_documents(docs, settings.chunking)
-        report.stage_seconds["chunk"] += time.perf_counter() - start
+        except (ValueError, RecursionError, OSError) as exc:
+            # One malformed file must not abort the build: skipped like any unreadable file.
+            _skip_file(report, src, f"{src.path}: cannot read ({type(exc).__name__}: {exc})")
+            continue
         new_ids = set(store.put_source(src.path, src.sha256, passages))
         fresh.extend(p for p in passages if p.id in new_ids)
         report.sources_read += 1
     return fresh, removed - {p.id for p in fresh}
+
+
+def _skip_file(report: BuildReport, src: SourceFile, message: str) -> None:
+    """Record a file that could not be read, with a warning naming it and the problem."""
+    logger.warning("skipped %s", message)
+    report.skipped[src.path] = message
 
 
 def run_scope(
@@ -111,7 +121,9 @@ def run_scope(
     earlier = [Path(r) for r in manifest.roots if Path(r) not in roots and Path(r).exists()]
     if earlier:
         sources = sorted(
-            {s.path: s for s in [*sources, *discover_sources(earlier, report.skipped)]}.values(),
+            {
+                s.path: s for s in [*sources, *discover_sources(earlier, report.skipped, [out])]
+            }.values(),
             key=lambda s: s.path,
         )
     return sources, roots + earlier

@@ -14,9 +14,16 @@ import numpy as np
 from indexers.base import Index
 from indexers.build_inputs import BuildReport, read_changed, run_scope
 from indexers.context import BuildContext
+from indexers.disk_full import WriteGuard
 from indexers.index_dir import rebuild_hint
 from indexers.lock import writer_lock
-from indexers.registry import DEFAULT_KINDS, check_settings, index_kind, kind_settings
+from indexers.registry import (
+    DEFAULT_KINDS,
+    INDEX_KINDS,
+    check_settings,
+    index_kind,
+    kind_settings,
+)
 from rag.atomic import recover, replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
@@ -63,8 +70,10 @@ def _open_previous(
         return PassageStore(target), {k: index_kind(k).create(context) for k in kinds}
     try:
         old = PassageStore(out / PassageStore.FILENAME)
-        store = old.copy_to(target)
-        old.close()
+        try:
+            store = old.copy_to(target)
+        finally:
+            old.close()
         indexes = {
             k: _load_current(out, k, context)
             if k in manifest.indexes
@@ -93,14 +102,31 @@ def _load_current(out: Path, kind: str, context: BuildContext) -> Index:
 
 
 def _checked_sources(
-    paths: Sequence[str | Path], settings: Settings, kinds: Sequence[str]
+    paths: Sequence[str | Path], settings: Settings, kinds: Sequence[str], out: Path
 ) -> tuple[list[SourceFile], dict[str, str]]:
-    """The input files and the unreadable ones, once settings and kinds are known valid."""
+    """The input files and the unreadable ones, once settings and kinds are known valid.
+
+    The index dir itself is never an input, even when it lies inside a folder being indexed.
+    """
     check_settings(settings)
     for kind in kinds:
         index_kind(kind)
     skipped: dict[str, str] = {}
-    return discover_sources(paths, skipped), skipped
+    return discover_sources(paths, skipped, exclude=[out]), skipped
+
+
+def _rebuild_kinds(out: Path, kinds: Sequence[str]) -> list[str]:
+    """The kinds a rebuild makes: those asked for plus those the damaged index had.
+
+    The manifest says which; when it cannot be read, the kinds' folders in the dir do.
+    """
+    try:
+        had = read_manifest(out).indexes
+    except IndexFormatError as exc:
+        had = [kind for kind in INDEX_KINDS if (out / kind).is_dir()]
+        if set(had) - set(kinds):
+            logger.warning("%s; rebuilding the kinds its folders hold too: %s", exc, ", ".join(had))
+    return list(dict.fromkeys([*had, *kinds]))
 
 
 def build_index(
@@ -123,7 +149,7 @@ def build_index(
     way; the embedding cache makes that cheap.
     """
     started, out = time.perf_counter(), Path(out)
-    sources, skipped = _checked_sources(paths, settings, kinds)
+    sources, skipped = _checked_sources(paths, settings, kinds, out)
     with writer_lock(out, wait_s):
         return _build_locked(paths, sources, skipped, out, settings, kinds, started, rebuild)
 
@@ -144,7 +170,7 @@ def ensure_built(
     out = Path(out)
     if (out / MANIFEST).exists():
         return None
-    sources, skipped = _checked_sources(paths, settings, kinds)
+    sources, skipped = _checked_sources(paths, settings, kinds, out)
     with writer_lock(out, wait_s):
         if (out / MANIFEST).exists():
             return None
@@ -164,10 +190,8 @@ def _build_locked(
     rebuild: bool = False,
 ) -> BuildReport:
     """build_index's work, with the writer lock held."""
-    if rebuild and (out / MANIFEST).exists():
-        # A rebuild keeps the kinds the damaged index had, when its manifest says.
-        with contextlib.suppress(IndexFormatError):
-            kinds = list(dict.fromkeys([*read_manifest(out).indexes, *kinds]))
+    if rebuild and out.is_dir():
+        kinds = _rebuild_kinds(out, kinds)
     manifest = _previous(out, rebuild)
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     if manifest is not None:
@@ -175,36 +199,46 @@ def _build_locked(
         # An update keeps every index kind the dir already has, plus any newly asked for.
         kinds = list(dict.fromkeys([*manifest.indexes, *kinds]))
     report = BuildReport(out=out, skipped=dict(skipped))
-    with BuildContext(embedder, settings) as context, replace_directory(out) as stage:
+    guard = WriteGuard(out, had_index=(out / MANIFEST).exists())
+    with (
+        guard.guarding(),
+        BuildContext(embedder, settings) as context,
+        replace_directory(out) as stage,
+    ):
+        guard.at(f"the passage store ({stage / PassageStore.FILENAME})")
         store, indexes = _open_previous(out, stage, manifest, context, kinds)
-        before = set(store.ids())
-        rechunk = manifest is not None and manifest.chunking != passage_recipe(settings.chunking)
-        sources, roots = run_scope(out, manifest, paths, sources, report, rechunk)
-        fresh, removed = read_changed(sources, roots, store, settings, report, rechunk)
-        if len(store) == 0:
-            store.close()
-            raise InputError(f"no passages could be read from {', '.join(map(str, paths))}")
-        _update_indexes(indexes, fresh, removed, store, embedder, settings, report)
-        for kind, index in indexes.items():
-            index.save(stage / kind)
-        (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
-        after = set(store.ids())
-        # By id: a re-read file's unchanged passages are neither added nor removed.
-        report.passages, report.added, report.removed = (
-            len(after),
-            len(after - before),
-            len(before - after),
-        )
-        report.seconds = time.perf_counter() - started
-        new_manifest = _manifest(store, embedder, settings, indexes, report)
-        known = manifest.roots if manifest is not None else []
-        new_manifest.roots = sorted({*known, *map(str, roots)})
-        unchanged = not (report.added or report.removed)
-        if manifest is not None and unchanged and list(indexes) == manifest.indexes:
-            # A no-op run keeps the timings of the build that made this index.
-            new_manifest.build = manifest.build
-        write_manifest(stage, new_manifest)
-        store.close()
+        # Closed on failure too: an open handle on the dropped staging copy keeps its space.
+        with contextlib.closing(store):
+            before = set(store.ids())
+            rechunk = manifest is not None and manifest.chunking != passage_recipe(
+                settings.chunking
+            )
+            sources, roots = run_scope(out, manifest, paths, sources, report, rechunk)
+            fresh, removed = read_changed(sources, roots, store, settings, report, rechunk)
+            if len(store) == 0:
+                raise InputError(_nothing_read(paths, report))
+            _update_indexes(indexes, fresh, removed, store, embedder, settings, report, guard)
+            for kind, index in indexes.items():
+                guard.at(f"the {kind} index ({stage / kind})")
+                index.save(stage / kind)
+            guard.at(f"the settings and manifest ({stage})")
+            (stage / "settings.json").write_text(settings.model_dump_json(indent=2))
+            after = set(store.ids())
+            # By id: a re-read file's unchanged passages are neither added nor removed.
+            report.passages, report.added, report.removed = (
+                len(after),
+                len(after - before),
+                len(before - after),
+            )
+            report.seconds = time.perf_counter() - started
+            new_manifest = _manifest(store, embedder, settings, indexes, report)
+            known = manifest.roots if manifest is not None else []
+            new_manifest.roots = sorted({*known, *map(str, roots)})
+            unchanged = not (report.added or report.removed)
+            if manifest is not None and unchanged and list(indexes) == manifest.indexes:
+                # A no-op run keeps the timings of the build that made this index.
+                new_manifest.build = manifest.build
+            write_manifest(stage, new_manifest)
     return report
 
 
@@ -216,6 +250,7 @@ def _update_indexes(
     embedder: Embedder,
     settings: Settings,
     report: BuildReport,
+    guard: WriteGuard,
 ) -> None:
     """Delete removed passages everywhere and add what each index lacks, embedding once.
 
@@ -228,6 +263,7 @@ def _update_indexes(
     def vectors_of(todo: list[Passage]) -> np.ndarray:
         missing = [p for p in todo if p.id not in vectors]
         if missing:
+            guard.at(f"the embedding cache ({settings.cache_dir})")
             start = time.perf_counter()
             embedded = embedder.embed(
                 [p.embedding_text for p in missing], show_progress=settings.show_progress
@@ -243,11 +279,23 @@ def _update_indexes(
         if not todo:
             continue
         batch = vectors_of(todo) if index.uses_passage_vectors else None
+        guard.at(f"the {kind} index (or its LLM cache in {settings.cache_dir})")
         start = time.perf_counter()
         index.add(todo, batch)
         for stage, seconds in index.take_stage_seconds().items():
             report.stage_seconds[stage] += seconds
         report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start
+
+
+def _nothing_read(paths: Sequence[str | Path], report: BuildReport) -> str:
+    """The error for a build that found no passage, with why the first inputs were skipped."""
+    message = f"no passages could be read from {', '.join(map(str, paths))}"
+    reasons = [
+        f"{path}: {why.removeprefix(f'{path}: ')}" for path, why in list(report.skipped.items())[:3]
+    ]
+    if reasons:
+        message += f" (skipped {len(report.skipped)}: {'; '.join(reasons)})"
+    return message
 
 
 def _manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from rag.errors import IndexBusyError
+from rag.errors import DiskFullError, IndexBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +24,9 @@ def lock_path(target: Path) -> Path:
 def writer_lock(target: Path, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the writer lock of `target`, waiting up to `wait_s` seconds for another writer."""
     path = lock_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         if wait_s <= 0:
@@ -40,6 +41,13 @@ def writer_lock(target: Path, wait_s: float = 0.0) -> Iterator[None]:
             raise IndexBusyError(
                 f"{target}: another build still holds the lock {path} after {wait_s:.0f} s"
             ) from None
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise DiskFullError(
+            f"{target}: disk full while writing the lock file {path}; the previous index is "
+            "untouched (free some space and run the build again)"
+        ) from exc
     try:
         yield
     finally:

@@ -42,3 +42,11 @@ class MissingExtraError(MemragError):
 
 class OutputPathError(MemragError):
     """An output option naming a path that cannot be written (a folder for a file, ...)."""
+
+
+class IndexChangedError(IndexFormatError):
+    """An index dir a build replaced while a reader was still loading the version it opened."""
+
+
+class DiskFullError(MemragError):
+    """A build that ran out of disk space; the message names what it was writing."""

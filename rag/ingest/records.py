@@ -24,13 +24,44 @@ class _BadRecord(ValueError):
 
 def _decode(path: Path) -> str:
     """Read a JSON file's text in whatever encoding it has (see `decode_text`)."""
-    return decode_text(path.read_bytes(), path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return decode_text(data, path)
+
+
+def _parse(text: str) -> Any:
+    """json.loads, raising ValueError or RecursionError with a message that says what is wrong."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise RecursionError("nested too deeply to parse") from None
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit conversion limit
+        raise ValueError(" ".join(str(exc).split(";")[0].split())) from None
+
+
+def _lone_surrogate(record: dict[str, Any]) -> str | None:
+    """The first string field holding a lone UTF-16 surrogate (\\udXXX), which is not text."""
+    for key, value in record.items():
+        for text in (str(key), value):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    return f"{key!r} holds a lone surrogate \\u{ord(text[exc.start]):04x}"
+    return None
 
 
 def _record_document(record: Any, index: int, path: Path, where: str) -> Document:
     """Turn one parsed record into a Document, or raise _BadRecord naming what is wrong."""
     if not isinstance(record, dict):
         raise _BadRecord(f"{where} is a JSON {type(record).__name__}, not an object")
+    surrogate = _lone_surrogate(record)
+    if surrogate:
+        raise _BadRecord(f"{where}: {surrogate}, not valid Unicode text")
     field = next((f for f in TEXT_FIELDS if isinstance(record.get(f), str)), None)
     if field is None:
         keys = ", ".join(sorted(map(str, record))) or "none"
@@ -122,11 +153,13 @@ def _records_of(data: Any, path: Path) -> list[Any]:
 def read_json(path: Path) -> list[Document]:
     """Read a .json list of records, or an object holding one under data/documents/corpus."""
     try:
-        data = json.loads(_decode(path))
+        data = _parse(_decode(path))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: cannot parse JSON: {exc}") from exc
     records = _records_of(data, path)
     results = [_try_record(r, i, path, f"record {i}") for i, r in enumerate(records)]
     return _collect(path, results, "record")
@@ -141,9 +174,12 @@ def read_jsonl(path: Path) -> list[Document]:
             continue
         where = f"line {index + 1}"
         try:
-            record = json.loads(line)
+            record = _parse(line)
         except json.JSONDecodeError as exc:
             results.append(f"{where} is not valid JSON (column {exc.colno}: {exc.msg})")
+            continue
+        except (ValueError, RecursionError) as exc:
+            results.append(f"{where} cannot be parsed ({exc})")
             continue
         results.append(_try_record(record, index, path, where))
     return _collect(path, results, "line")

@@ -300,19 +300,19 @@ def test_unreadable_files_folders_and_dangling_links_are_skipped_and_listed(
     (docs / "locked" / "inner.txt").write_text("Behind a folder that cannot be listed.")
     (docs / "link.md").symlink_to(tmp_path / "gone.md")
     # As root nothing is unreadable, so the OS refusals are simulated where they happen.
-    real_open, real_scandir = Path.open, os.scandir
+    real_open, real_scandir = os.open, os.scandir
 
-    def refusing_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        if self.name == "bad.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+    def refusing_open(path: str, flags: int, mode: int = 0o777) -> int:
+        if str(path).endswith("bad.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, mode)
 
-    def refusing_scandir(path: object = "."):  # type: ignore[no-untyped-def]
+    def refusing_scandir(path: str = ".") -> object:
         if str(path).endswith("locked"):
             raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)  # type: ignore[arg-type]
+        return real_scandir(path)
 
-    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "open", refusing_open)
     monkeypatch.setattr(os, "scandir", refusing_scandir)
     report = build_index([docs], tmp_path / "idx", settings)
     assert report.passages == 1
