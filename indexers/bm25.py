@@ -18,6 +18,8 @@ from pydantic import Field
 from indexers.base import Index, KindConfig, SearchResult
 from indexers.context import BuildContext
 from rag.errors import IndexFormatError
+from rag.integrity import load_array
+from rag.manifest import verify_saved
 from rag.query import Query
 from rag.types import BM25Reason, Hit, Passage
 
@@ -157,20 +159,39 @@ class BM25Index(Index[BM25Search]):
     @classmethod
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open a saved BM25 index."""
+        verify_saved(directory)
         self = cls()
+        lengths = load_array(directory / "token_lengths.npy", ndim=1)
+        flat = load_array(directory / "tokens.npy", ndim=1)
         try:
             self._pids = json.loads((directory / "passage_ids.json").read_text())
-            lengths = np.load(directory / "token_lengths.npy")
-            flat = np.load(directory / "tokens.npy")
             self._tokenizer.load_vocab(str(directory))
             if self._pids:
                 self._bm25 = bm25s.BM25.load(str(directory / "bm25s"), show_progress=False)
+        except EOFError:
+            raise IndexFormatError(f"{directory}: an empty or truncated BM25 file") from None
         except (OSError, ValueError, KeyError) as exc:
             raise IndexFormatError(f"{directory}: unreadable BM25 index ({exc})") from exc
-        if len(lengths) != len(self._pids):
-            raise IndexFormatError(
-                f"{directory}: {len(lengths)} token lists for {len(self._pids)} ids"
-            )
+        self._check(directory, lengths, flat)
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         self._tokens = [flat[a:b].tolist() for a, b in pairwise(bounds)]
         return self
+
+    def _check(self, directory: Path, lengths: np.ndarray, flat: np.ndarray) -> None:
+        """Raise unless the loaded arrays agree with each other and with the passage ids."""
+        n_words = len(self._tokenizer.get_vocab_dict())
+        scores = {} if self._bm25 is None else self._bm25.scores
+        n_docs, docs = scores.get("num_docs"), scores.get("indices", np.zeros(0, np.int64))
+        problem = None
+        if len(lengths) != len(self._pids):
+            problem = f"{len(lengths)} token lists for {len(self._pids)} ids"
+        elif lengths.size and (int(lengths.min()) < 0 or int(lengths.sum()) != len(flat)):
+            problem = f"token_lengths.npy does not add up to the {len(flat)} tokens of tokens.npy"
+        elif flat.size and (int(flat.min()) < 0 or int(flat.max()) >= n_words):
+            problem = f"tokens.npy names words outside the {n_words}-word vocabulary"
+        elif n_docs is not None and n_docs != len(self._pids):
+            problem = f"the bm25s matrix scores {n_docs} passages for {len(self._pids)} ids"
+        elif docs.size and (int(docs.min()) < 0 or int(docs.max()) >= len(self._pids)):
+            problem = "bm25s/indices.csc.index.npy names passages beyond the passage ids"
+        if problem:
+            raise IndexFormatError(f"{directory}: {problem}")

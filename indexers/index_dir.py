@@ -1,9 +1,11 @@
 """Opening an index dir for queries: manifest, passage store and, on first use, each index.
 
 Opening never writes: nothing in the dir is renamed or deleted, the passage store is opened
-read-only, and while a build swaps in a new version the previous complete one is read. Each
-index kind loads when a query first needs it, and checks itself against the manifest, so a
-damaged kind fails only the pipelines that use it, with a message that says how to rebuild.
+read-only, and while a build swaps in a new version the previous complete one is read; the
+version found at open is held for good (rag/snapshot.py), so no read mixes two versions. Each
+index kind loads when a query first needs it and checks its files against the sizes and
+hashes the manifest records, so a damaged kind fails only the pipelines that use it, with a
+message that names the file and says how to rebuild.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from pathlib import Path
 from indexers.base import Index
 from indexers.context import BuildContext
 from indexers.registry import check_settings, index_kind
-from rag.atomic import readable_path
 from rag.closing import Closing
 from rag.embed import embedder_name, make_embedder
 from rag.embed.base import Embedder
 from rag.embed.lazy import LazyEmbedder
 from rag.errors import ConfigError, IndexFormatError
+from rag.integrity import verify_files
 from rag.manifest import Manifest, read_manifest
 from rag.settings import Settings
+from rag.snapshot import Snapshot, retry_swapped
 from rag.store import PassageStore
 
 
@@ -73,6 +76,7 @@ class IndexDir(Closing):
     store: PassageStore
     indexes: LazyIndexes
     context: BuildContext
+    snapshot: Snapshot | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -80,18 +84,20 @@ class IndexDir(Closing):
         return self.context.embedder
 
     def close(self) -> None:
-        """Release the passage store, the LLM and the embedder's cache."""
+        """Release the passage store, the LLM, the embedder's cache and the held version."""
         self.store.close()
         self.context.close()
+        if self.snapshot is not None:
+            self.snapshot.close()
         close = getattr(self.embedder, "close", None)
         if callable(close):
             close()
 
 
 def _kind_loader(
-    path: Path, where: Path, manifest: Manifest, context: BuildContext
+    path: Path, snapshot: Snapshot, manifest: Manifest, context: BuildContext
 ) -> Callable[[str], Index]:
-    """Open one kind from the dir and check it holds the passages the manifest counts."""
+    """Open one kind from the held version and check it holds the passages the manifest counts."""
     expected = manifest.counts.get("passages")
 
     def load(kind: str) -> Index:
@@ -100,12 +106,18 @@ def _kind_loader(
         except ConfigError:
             raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest") from None
         try:
-            index = cls.load(where / kind, context)
-        except IndexFormatError as exc:
-            raise IndexFormatError(f"{exc}; {rebuild_hint(path)}") from exc
+            # Each kind checks its files against the manifest's checksums as it loads.
+            index = cls.load(snapshot.root / kind, context)
+        except (IndexFormatError, OSError) as exc:
+            if snapshot.replaced():
+                raise snapshot.changed_error() from exc
+            raise IndexFormatError(f"{snapshot.named(str(exc))}; {rebuild_hint(path)}") from exc
+        if not snapshot.pinned and snapshot.replaced():
+            # Read through the path, so the files may come from two versions.
+            raise snapshot.changed_error()
         if expected is not None and len(index) != expected:
             raise IndexFormatError(
-                f"{where / kind}: holds {len(index)} passages, the manifest {expected}; "
+                f"{snapshot.shown / kind}: holds {len(index)} passages, the manifest {expected}; "
                 f"{rebuild_hint(path)}"
             )
         return index
@@ -113,29 +125,52 @@ def _kind_loader(
     return load
 
 
-def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
-    """Open an index dir read-only, checking its format and that the embedder matches."""
-    check_settings(settings)
-    path = Path(path)
-    where = readable_path(path)
-    manifest = read_manifest(where)
-    recorded = manifest.embedder
-    manifest.check_embedder(embedder_name(settings.embedder), None, path)
-    # The model loads on the first query that needs it (or at RagIndex.warm_up()).
-    embedder = LazyEmbedder(
-        lambda: make_embedder(settings.embedder, settings.cache_dir), recorded.name, recorded.dim
-    )
+def open_store(snapshot: Snapshot, manifest: Manifest, path: Path) -> PassageStore:
+    """Open the passage store of the held version read-only, checked against the manifest.
+
+    Its size and hash are checked when the manifest records them, else SQLite's quick_check
+    runs; `path` (the index dir as the user named it) goes into the rebuild hint.
+    """
+    name = PassageStore.FILENAME
+    store_file, shown = snapshot.root / name, snapshot.shown / name
     try:
-        store = PassageStore(where / PassageStore.FILENAME, read_only=True)
+        if name in manifest.files:
+            verify_files(snapshot.root, {name: manifest.files[name]})
+            store = PassageStore(store_file, read_only=True, shown=shown)
+        else:
+            store = PassageStore(store_file, read_only=True, shown=shown)
+            store.quick_check()
     except IndexFormatError as exc:
         raise IndexFormatError(f"{exc}; {rebuild_hint(path)}") from exc
     expected, held = manifest.counts.get("passages"), len(store)
     if expected is not None and held != expected:
         store.close()
         raise IndexFormatError(
-            f"{where / PassageStore.FILENAME}: holds {held} passages, the manifest "
-            f"{expected}; {rebuild_hint(path)}"
+            f"{shown}: holds {held} passages, the manifest {expected}; {rebuild_hint(path)}"
         )
+    return store
+
+
+def open_index_dir(path: str | Path, settings: Settings) -> IndexDir:
+    """Open an index dir read-only, checking its format and that the embedder matches.
+
+    The version found at open is held (see rag/snapshot.py): a build swapping in a new one
+    meanwhile is never mixed in, and the open starts again if the swap removed it mid-way.
+    """
+    check_settings(settings)
+    path = Path(path)
+
+    def read(snapshot: Snapshot) -> tuple[Manifest, PassageStore]:
+        manifest = read_manifest(snapshot.root)
+        manifest.check_embedder(embedder_name(settings.embedder), None, path)
+        return manifest, open_store(snapshot, manifest, path)
+
+    snapshot, (manifest, store) = retry_swapped(path, read)
+    recorded = manifest.embedder
+    # The model loads on the first query that needs it (or at RagIndex.warm_up()).
+    embedder = LazyEmbedder(
+        lambda: make_embedder(settings.embedder, settings.cache_dir), recorded.name, recorded.dim
+    )
     context = BuildContext(embedder, settings)
-    indexes = LazyIndexes(list(manifest.indexes), _kind_loader(path, where, manifest, context))
-    return IndexDir(path, manifest, store, indexes, context)
+    indexes = LazyIndexes(list(manifest.indexes), _kind_loader(path, snapshot, manifest, context))
+    return IndexDir(path, manifest, store, indexes, context, snapshot)

@@ -16,6 +16,7 @@ from indexers.base import Index, KindConfig, SearchResult
 from indexers.context import BuildContext
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, MemragError, MissingExtraError
+from rag.manifest import verify_saved
 from rag.query import Query
 from rag.types import DenseReason, Hit, Passage
 
@@ -225,6 +226,7 @@ class VectorIndex(Index[DenseSearch]):
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open a saved vector index; the context's embedder must be the one it was built with."""
         embedder = context.embedder
+        verify_saved(directory)
         try:
             config = json.loads((directory / "config.json").read_text())
             pids = json.loads((directory / "passage_ids.json").read_text())

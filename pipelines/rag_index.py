@@ -76,8 +76,8 @@ class RagIndex(Closing):
         return self.index_dir.store.get(passage_id)
 
     def stats(self) -> dict[str, Any]:
-        """Counts and build facts from the manifest."""
-        return self.index_dir.manifest.model_dump(exclude={"sources"})
+        """Counts and build facts from the manifest (not its per-source and per-file hashes)."""
+        return self.index_dir.manifest.model_dump(exclude={"sources", "files"})
 
     @staticmethod
     def pipeline(spec: str | Path | Pipeline) -> Pipeline:

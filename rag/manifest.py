@@ -9,10 +9,18 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from rag.errors import EmbedderMismatchError, IndexFormatError
+from rag.integrity import MANIFEST, FileSum, check_folder, file_sums, verify_files
 
 FORMAT = "memrag-index"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
+__all__ = [
+    "MANIFEST",
+    "EmbedderInfo",
+    "Manifest",
+    "read_manifest",
+    "verify_saved",
+    "write_manifest",
+]
 
 
 class EmbedderInfo(BaseModel):
@@ -41,6 +49,11 @@ class Manifest(BaseModel):
         default_factory=list,
         description="Files and folders indexed into this dir, over all builds; a run deletes "
         "only passages of files gone from the roots it names.",
+    )
+    files: dict[str, FileSum] = Field(
+        default_factory=dict,
+        description="Every other file of the dir (POSIX path) -> size and SHA-256, written at "
+        "save and checked on open; empty in manifests older than checksums.",
     )
 
     def check_embedder(self, name: str, dim: int | None, where: Path) -> None:
@@ -80,5 +93,22 @@ def read_manifest(directory: Path) -> Manifest:
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:
-    """Write manifest.json into `directory`."""
+    """Write manifest.json into `directory`, with the size and hash of every file there.
+
+    Call it last, once every other file of the dir is written: later changes read as damage.
+    """
+    manifest = manifest.model_copy(update={"files": file_sums(directory)})
     (directory / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+
+
+def verify_saved(directory: Path) -> int:
+    """Check a kind's saved folder against the checksums of its index dir's manifest.
+
+    Refuses symlinks and empty arrays whether or not the manifest has checksums; a folder outside
+    an index dir (no manifest beside it) is not checked further. Returns the bytes hashed.
+    """
+    check_folder(directory)
+    if not (directory.parent / MANIFEST).is_file():
+        return 0
+    files = read_manifest(directory.parent).files
+    return verify_files(directory.parent, files, f"{directory.name}/")

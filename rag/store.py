@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 from rag.errors import IndexFormatError
 from rag.types import Passage
@@ -22,6 +25,20 @@ CREATE TABLE IF NOT EXISTS passage_sources (
 CREATE INDEX IF NOT EXISTS passage_sources_by_source ON passage_sources (source);
 """
 _COLUMNS = 'id, text, title, source, start, "end", metadata'
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reads(method: F) -> F:
+    """Report a damaged database met while reading as an IndexFormatError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: PassageStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise IndexFormatError(f"{self.shown}: damaged passage store ({exc})") from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _row_to_passage(row: tuple) -> Passage:
@@ -43,39 +60,60 @@ class PassageStore:
 
     FILENAME = "passages.sqlite"
 
-    def __init__(self, path: str | Path, read_only: bool = False) -> None:
-        """Open the store at `path`, creating it unless `read_only`."""
+    def __init__(
+        self, path: str | Path, read_only: bool = False, shown: Path | None = None
+    ) -> None:
+        """Open the store at `path`, creating it unless `read_only`; errors name `shown`
+        (default `path`)."""
         self.path = Path(path)
+        self.shown = shown or self.path
         if read_only and not self.path.is_file():
-            raise IndexFormatError(f"{self.path}: passage store is missing")
+            raise IndexFormatError(f"{self.shown}: passage store is missing")
         try:
             if read_only:
-                uri = f"file:{self.path.resolve()}?mode=ro"
+                # absolute(), not resolve(): a path through a held folder (/proc/self/fd/N/...)
+                # must stay one, or a swap could hand SQLite the next version's file.
+                uri = f"file:{quote(str(self.path.absolute()))}?mode=ro"
                 self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
                 self._db.execute("SELECT COUNT(*) FROM passages")
             else:
                 self._db = sqlite3.connect(self.path, check_same_thread=False)
                 self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise IndexFormatError(f"{self.path}: not a memrag passage store ({exc})") from exc
+            raise IndexFormatError(f"{self.shown}: not a memrag passage store ({exc})") from exc
 
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
 
+    @_reads
+    def quick_check(self) -> None:
+        """Raise IndexFormatError unless SQLite's quick_check finds the file sound.
+
+        For stores whose manifest records no checksum; it reads every page (about as long as
+        hashing the file) but skips the index-content checks of a full integrity_check.
+        """
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise IndexFormatError(f"{self.shown}: damaged passage store ({'; '.join(problems)})")
+
+    @_reads
     def __len__(self) -> int:
         """Number of distinct passages."""
         return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
+    @_reads
     def __contains__(self, pid: object) -> bool:
         """Whether a passage id is stored."""
         return self._db.execute("SELECT 1 FROM passages WHERE id=?", (pid,)).fetchone() is not None
 
+    @_reads
     def get(self, pid: str) -> Passage | None:
         """Return one passage, or None when the id is unknown."""
         row = self._db.execute(f"SELECT {_COLUMNS} FROM passages WHERE id=?", (pid,)).fetchone()
         return _row_to_passage(row) if row else None
 
+    @_reads
     def get_many(self, ids: Sequence[str]) -> list[Passage]:
         """Return the passages for `ids` in the same order, skipping unknown ids."""
         found: dict[str, Passage] = {}
@@ -86,20 +124,26 @@ class PassageStore:
             found.update((row[0], _row_to_passage(row)) for row in rows)
         return [found[pid] for pid in ids if pid in found]
 
+    @_reads
     def ids(self) -> list[str]:
         """All passage ids, in insertion order."""
         return [row[0] for row in self._db.execute("SELECT id FROM passages ORDER BY rowid")]
 
     def iter_passages(self, batch_size: int = 1000) -> Iterator[Passage]:
         """Stream every passage in insertion order."""
-        cursor = self._db.execute(f"SELECT {_COLUMNS} FROM passages ORDER BY rowid")
-        while rows := cursor.fetchmany(batch_size):
-            yield from (_row_to_passage(row) for row in rows)
+        try:
+            cursor = self._db.execute(f"SELECT {_COLUMNS} FROM passages ORDER BY rowid")
+            while rows := cursor.fetchmany(batch_size):
+                yield from (_row_to_passage(row) for row in rows)
+        except sqlite3.DatabaseError as exc:
+            raise IndexFormatError(f"{self.shown}: damaged passage store ({exc})") from exc
 
+    @_reads
     def sources(self) -> dict[str, str]:
         """Source file path -> SHA-256 of the bytes it was indexed from."""
         return dict(self._db.execute("SELECT path, sha256 FROM sources ORDER BY path"))
 
+    @_reads
     def sources_of(self, pid: str) -> list[str]:
         """The source files that contain passage `pid`."""
         rows = self._db.execute("SELECT source FROM passage_sources WHERE passage_id=?", (pid,))

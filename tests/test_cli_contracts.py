@@ -133,8 +133,8 @@ def test_two_index_processes_on_one_dir_both_finish(tmp_path: Path, env: dict[st
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        ("dense/index.faiss", "index.faiss is missing"),
-        ("graph/csr_indptr.npy", "unreadable CSR arrays"),
+        ("dense/index.faiss", "dense/index.faiss: is missing"),
+        ("graph/csr_indptr.npy", "graph/csr_indptr.npy: is missing"),
     ],
 )
 def test_a_damaged_kind_is_an_error_that_says_how_to_rebuild(

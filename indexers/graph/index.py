@@ -23,6 +23,8 @@ from indexers.graph.config import GraphSearch, GraphSettings
 from indexers.graph.retrievers import retrieve
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
+from rag.integrity import load_array
+from rag.manifest import verify_saved
 from rag.operators.openie import Extraction, Extractor, PatternOpenIE, make_extractor
 from rag.query import Query
 from rag.types import Passage
@@ -288,14 +290,15 @@ class GraphIndex(Index[GraphSearch]):
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open a saved graph index; the context's embedder must be the one it was built with."""
         embedder = context.embedder
+        verify_saved(directory)
+        vectors = [load_array(directory / name, ndim=2) for name in VECTOR_FILES]
         try:
             config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-            vectors = [np.load(directory / name) for name in VECTOR_FILES]
             lines = (directory / "extractions.jsonl").read_text(encoding="utf-8").splitlines()
             extractions = [Extraction.model_validate_json(line) for line in lines if line]
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"{directory}: unreadable graph index ({exc})") from exc
-        if config.pop("dim") != embedder.dim:
+        if config.pop("dim") != embedder.dim or any(v.shape[1] != embedder.dim for v in vectors):
             raise IndexFormatError(f"{directory}: vectors do not match embedder dim {embedder.dim}")
         self = cls(
             embedder,

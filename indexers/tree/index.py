@@ -17,11 +17,12 @@ from indexers.context import BuildContext
 from indexers.tree.builders import BUILDERS, TreeBuilder, position_key
 from indexers.tree.config import TreeSearch, TreeSettings
 from indexers.tree.editor import TreeEditor, unit
-from indexers.tree.model import Span, SummaryTree, TreeNode
+from indexers.tree.model import VECTORS_FILE, Span, SummaryTree, TreeNode
 from indexers.tree.search import TreeSearchResult, collapsed, navigate_by_embedding, traverse
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
 from rag.llm.base import LLM
+from rag.manifest import verify_saved
 from rag.operators.summarize import Summarizer, make_summarizer
 from rag.query import Query
 from rag.types import Passage
@@ -273,6 +274,7 @@ class TreeIndex(Index[TreeSearch]):
     @classmethod
     def load(cls, directory: Path, context: BuildContext) -> Self:
         """Open a saved tree, checking every node; the embedder must match the saved dim."""
+        verify_saved(directory)
         config = cls.read_config(directory)
         dim, next_id = config.get("dim"), config.get("next_id", 0)
         if dim != context.embedder.dim:
@@ -282,7 +284,11 @@ class TreeIndex(Index[TreeSearch]):
         saved = cls.saved_build_config(directory)
         cls._warn_if_settings_changed(saved, context, directory)
         self = cls(context.embedder, saved, context=context)
-        self.tree = SummaryTree.load(directory, dim, next_id)
+        try:
+            self.tree = SummaryTree.load(directory, dim, next_id)
+        except EOFError:
+            # numpy's answer to an empty .npy; unanswered it reaches the CLI as 'Aborted.'.
+            raise IndexFormatError(f"{directory / VECTORS_FILE}: empty or truncated") from None
         return self
 
     @classmethod

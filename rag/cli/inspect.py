@@ -14,9 +14,10 @@ from rag.cli.commands import app, err_console, reports_errors
 from rag.cli.output import console, emit_json
 from rag.cli.paths import output_file
 from rag.cli.safe import clean
-from rag.errors import MemragError
-from rag.manifest import read_manifest
-from rag.store import PassageStore
+from rag.errors import IndexFormatError, MemragError
+from rag.integrity import verify_files
+from rag.manifest import Manifest, read_manifest, verify_saved
+from rag.snapshot import Snapshot, retry_swapped
 
 
 @app.command("inspect")
@@ -43,18 +44,39 @@ def inspect_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Show the manifest and counts of INDEX, or one passage with --passage (loads no model)."""
+    """Show the manifest and counts of INDEX, or one passage with --passage (loads no model).
+
+    Reads the version `rag query` would (the previous one while a build swaps), and checks the
+    files it reads against the sizes and hashes in the manifest: every file, without options.
+    """
+    from indexers.index_dir import rebuild_hint
+
     for path, option in ((graphml, "--graphml"), (tree_json, "--tree-json")):
         if path:
             output_file(path, option)
-    manifest = read_manifest(index)
-    if tree or tree_json:
-        _inspect_tree(index, manifest.indexes, tree_json, as_json)
-        return
-    if graph or entity or graphml:
-        _inspect_graph(index, manifest.indexes, entity, graphml, as_json)
-        return
-    store = PassageStore(index / PassageStore.FILENAME, read_only=True)
+    snapshot, manifest = retry_swapped(index, lambda held: read_manifest(held.root))
+    try:
+        with snapshot:
+            if tree or tree_json:
+                _inspect_tree(index, snapshot.root, manifest.indexes, tree_json, as_json)
+            elif graph or entity or graphml:
+                _inspect_graph(index, snapshot.root, manifest.indexes, entity, graphml, as_json)
+            else:
+                _inspect_dir(index, snapshot, manifest, passage, as_json)
+    except IndexFormatError as exc:
+        message = snapshot.named(str(exc))
+        if "rag index --rebuild" not in message:
+            message = f"{message}; {rebuild_hint(index)}"
+        raise IndexFormatError(message) from exc
+
+
+def _inspect_dir(
+    index: Path, snapshot: Snapshot, manifest: Manifest, passage: str | None, as_json: bool
+) -> None:
+    """Print the manifest and counts (checking every file), or one passage."""
+    from indexers.index_dir import open_store
+
+    store = open_store(snapshot, manifest, index)
     if passage:
         found = store.get(passage)
         if found is None:
@@ -62,7 +84,16 @@ def inspect_command(
         data = found.model_dump() | {"sources": store.sources_of(passage)}
         emit_json(data) if as_json else console.print(data)
         return
-    info = manifest.model_dump(exclude={"sources"}) | {"passages_stored": len(store)}
+    checked = verify_files(snapshot.root, manifest.files)
+    files = (
+        f"{len(manifest.files)} files, {checked:,} bytes: sizes and SHA-256 match the manifest"
+        if manifest.files
+        else "no checksums recorded (built by an older memrag); passage store quick_check ok"
+    )
+    info = manifest.model_dump(exclude={"sources", "files"}) | {
+        "passages_stored": len(store),
+        "files_checked": files,
+    }
     if as_json:
         emit_json(info)
         return
@@ -75,13 +106,19 @@ def inspect_command(
         "indexes",
         "counts",
         "build",
+        "files_checked",
     ):
         table.add_row(key, Text(clean(info[key])))
     console.print(table)
 
 
 def _inspect_graph(
-    index: Path, kinds: list[str], entity: str | None, graphml: Path | None, as_json: bool
+    index: Path,
+    root: Path,
+    kinds: list[str],
+    entity: str | None,
+    graphml: Path | None,
+    as_json: bool,
 ) -> None:
     """Print graph counts, or an entity's neighbourhood, and optionally export GraphML."""
     from graphs.storage import load_graph
@@ -89,7 +126,8 @@ def _inspect_graph(
 
     if "graph" not in kinds:
         raise MemragError(f"{index}: has no graph index; build one with `rag index --graph`")
-    kg = load_graph(index / "graph")
+    verify_saved(root / "graph")
+    kg = load_graph(root / "graph")
     if graphml:
         write_graphml(kg, graphml)
         console.print(Text(f"GraphML written to {clean(graphml)}", style="dim"))
@@ -129,13 +167,16 @@ def _inspect_graph(
     console.print(table)
 
 
-def _inspect_tree(index: Path, kinds: list[str], export_to: Path | None, as_json: bool) -> None:
+def _inspect_tree(
+    index: Path, root: Path, kinds: list[str], export_to: Path | None, as_json: bool
+) -> None:
     """Print the tree's outline, and optionally export its nodes as JSON."""
     from indexers.tree.outline import export, outline, read_tree
 
     if "tree" not in kinds:
         raise MemragError(f"{index}: has no tree index; build one with `rag index --kinds tree`")
-    summary_tree, config = read_tree(index / "tree")
+    verify_saved(root / "tree")
+    summary_tree, config = read_tree(root / "tree")
     if export_to:
         export(summary_tree, export_to)
         err_console.print(Text(f"tree written to {clean(export_to)}", style="dim"))
