@@ -50,7 +50,3 @@ class IndexChangedError(IndexFormatError):
 
 class DiskFullError(MemragError):
     """A build that ran out of disk space; the message names what it was writing."""
-
-
-class IndexChangedError(IndexFormatError):
-    """An index dir a build replaced while a reader was still loading the version it opened."""
