@@ -4,7 +4,7 @@
 hold what the pages share: path checks (`safety`), discovery of index dirs, eval folders, traces
 and pipeline files (`discovery`), cached loading (`resources`), Streamlit pieces (`widgets`,
 `why`, `pipeline_choice`), and the pure helpers that turn hits, traces, trees and eval records
-into tables and pictures (`explain`, `pictures`, `trees`, `eval_results`). `serving`, `browser`
-and `probe` serve the app and drive it in headless Chromium for the browser test and for
-measurements. The app reads; it never builds or rewrites an index.
+into tables and pictures (`explain`, `pictures`, `trees`, `eval_results`). The harness that
+serves the app and drives it in headless Chromium lives in tests/app/harness/. The app reads;
+it never builds or rewrites an index, and every path it opens is checked against its roots.
 """

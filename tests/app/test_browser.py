@@ -1,4 +1,5 @@
-"""The app served on 127.0.0.1 and opened in headless Chromium: every page renders its content.
+"""The app served on 127.0.0.1 and opened in headless Chromium: every page renders its content,
+and links planted inside the root that lead out of it are refused on every page.
 
 Screenshots of each page go to $RAG_APP_SCREENSHOTS when set, else to pytest's temp folder.
 """
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.browser import CHROMIUM_ARGS, chromium_path, settle, snap, tour
-from app.serving import serve
-from tests.app.conftest import AppRoot
+from tests.app.conftest import SECRET, AppRoot, Trap
+from tests.app.harness.browser import CHROMIUM_ARGS, chromium_path, settle, snap, tour
+from tests.app.harness.serving import serve
 
 pytest.importorskip("playwright", reason="needs playwright (the test extra) to drive Chromium")
 pytestmark = [
@@ -22,6 +23,8 @@ pytestmark = [
         reason="needs Debian's chromium (`apt-get install chromium`; .ci/run installs it)",
     ),
 ]
+#: What a refused path's error card says.
+REFUSED = "outside the app's roots"
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,41 @@ def test_every_page_renders_in_chromium(app_root: AppRoot, shots: Path) -> None:
     assert "Opening index dir" in broken and "Traceback" not in broken
     for path in visit.shots.values():
         assert Path(path).stat().st_size > 10_000
+
+
+def test_links_out_of_the_root_are_refused_in_chromium(trap: Trap, shots: Path) -> None:
+    """Issue 20's three bypasses, each refused on its page in a real browser."""
+    from playwright.sync_api import sync_playwright
+
+    env = {k: v for k, v in trap.env.items() if k != "RAG_APP_ROOTS"}
+    seen: dict[str, str] = {}
+    with serve([trap.root], env) as served, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{served.url}/?index=evil_idx")
+        settle(page, "Opening index dir")
+        # Each page's own error card title, so the previous page's card does not count.
+        for title, card in (
+            ("Tree", "Reading the tree of"),
+            ("Graph", "Reading the knowledge graph of"),
+            ("Evaluation", "evil_eval/records"),
+        ):
+            page.get_by_role("link", name=title).first.click()
+            settle(page, card)
+            snap(page, shots / f"refused-{title.lower()}.png", 1400)
+            seen[title] = page.inner_text("body")
+        page.goto(f"{served.url}/?index=clean")
+        settle(page, "Passages")
+        box = page.get_by_label("Open an index dir by path (under the roots)")
+        box.fill("ghost")
+        box.press("Enter")
+        settle(page, ".ghost.old")
+        snap(page, shots / "refused-ghost.png", 1400)
+        seen["Indexes"] = page.inner_text("body")
+        browser.close()
+    for title in ("Tree", "Graph"):
+        assert REFUSED in seen[title] and "evil_idx/" in seen[title], title
+    assert REFUSED in seen["Evaluation"] and "evil_eval/records" in seen["Evaluation"]
+    assert REFUSED in seen["Indexes"] and "added to the index choices" not in seen["Indexes"]
+    for title, text in seen.items():
+        assert SECRET not in text and "Traceback" not in text, title

@@ -1,7 +1,7 @@
 """Drive the served app in headless Chromium: visit every page, screenshot it, time it.
 
-    python -m app.probe --root DIR [--root DIR ...] [--index NAME] [--out SHOTS]
-                        [--question TEXT ...] [--why PIPELINES]
+    python -m tests.app.harness.probe --root DIR [--root DIR ...] [--index NAME]
+                        [--out SHOTS] [--question TEXT ...] [--why PIPELINES]
 
 starts `rag app` on a free port, waits for it, opens each page in Chromium (Debian's
 `chromium`, driven by Playwright; no browser is downloaded), saves a whole-page screenshot of
@@ -9,7 +9,8 @@ each, asks the questions on the Ask page (three by default), screenshots the Why
 `--why` pipelines, and prints as JSON: the seconds until the server answered its health check,
 until the first page had rendered, each question's time from click to answer shown and the
 pipeline's own time, and the server's resident memory after every page was visited. The
-browser test in tests/app uses the same functions (app/serving.py, app/browser.py).
+browser test in tests/app uses the same functions (serving.py and browser.py beside this
+file). Run it from a source checkout: the harness is not part of the installed package.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.browser import tour
-from app.serving import rss_mib, serve
+from tests.app.harness.browser import tour
+from tests.app.harness.serving import rss_mib, serve
 
 #: Where screenshots go unless --out or RAG_APP_SCREENSHOTS says otherwise.
 DEFAULT_SHOTS = Path(tempfile.gettempdir()) / "memrag-app-screenshots"
