@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from indexers.tree.clustering import ClusterParams, cluster
+from indexers.tree.clustering import ClusteringProgress, ClusterParams, cluster
 from indexers.tree.config import TreeSettings
 from indexers.tree.editor import TreeEditor
 from indexers.tree.model import SummaryTree, TreeNode
@@ -86,6 +87,7 @@ class RaptorBuilder(TreeBuilder):
             max_clusters=s.raptor_max_clusters,
             max_tokens=s.raptor_max_cluster_tokens,
             seed=s.seed,
+            bic_patience=s.raptor_bic_patience,
         )
 
     def insert(self, editor: TreeEditor, partition: str, leaves: Sequence[str]) -> None:
@@ -104,19 +106,38 @@ class RaptorBuilder(TreeBuilder):
     def _build(self, editor: TreeEditor, partition: str, leaves: list[str]) -> None:
         """Cluster and summarize layer after layer until a layer is a single node."""
         tree, layer, params = editor.tree, list(leaves), self.params()
-        for _level in range(self.settings.raptor_max_layers):
+        for level in range(1, self.settings.raptor_max_layers + 1):
             if len(layer) <= 1:
                 break
             vectors = np.vstack([tree.vectors[n] for n in layer])
             tokens = [max(1, tree.nodes[n].tokens) for n in layer]
-            groups = cluster(vectors, tokens, params)
+            groups = self._cluster(vectors, tokens, params, level, editor.show_progress)
             if len(groups) >= len(layer):
-                logger.info("raptor: clustering no longer reduces %d nodes; stopping", len(layer))
+                logger.debug("raptor: clustering no longer reduces %d nodes; stopping", len(layer))
                 break
-            logger.info("raptor: %d nodes clustered into %d", len(layer), len(groups))
+            logger.debug("raptor: %d nodes clustered into %d", len(layer), len(groups))
             layer = [editor.new_summary([layer[i] for i in g], partition) for g in groups]
             # The next layer clusters the embeddings of these summaries, so they are made now.
             editor.refresh()
+
+    @staticmethod
+    def _cluster(
+        vectors: np.ndarray, tokens: list[int], params: ClusterParams, level: int, show: bool
+    ) -> list[list[int]]:
+        """One layer's clusters, with a bar of mixture searches (their number grows as found)."""
+        # Small layers finish in a blink; a bar for them would only flicker.
+        with tqdm(
+            desc=f"raptor layer {level}: clusterings",
+            unit="search",
+            disable=not show or len(vectors) < 50,
+        ) as bar:
+
+            def update(done: int, expected: int) -> None:
+                bar.total = expected
+                bar.n = done
+                bar.refresh()
+
+            return cluster(vectors, tokens, params, ClusteringProgress(update))
 
 
 class MemWalkerBuilder(TreeBuilder):

@@ -32,6 +32,12 @@ class TreeSettings(KindConfig):
         0.1, gt=0.0, lt=1.0, description="A node joins every cluster above this probability."
     )
     raptor_max_clusters: int = Field(50, ge=2, description="Largest mixture tried (by BIC).")
+    raptor_bic_patience: int = Field(
+        5,
+        ge=0,
+        description="Stop the BIC search after this many mixture sizes without a lower BIC "
+        "(0: try every size up to raptor_max_clusters, as the paper's code does).",
+    )
     raptor_max_cluster_tokens: int = Field(
         3500, ge=100, description="A cluster whose children are longer is clustered again."
     )
