@@ -105,9 +105,10 @@ def _kind_loader(
             cls = index_kind(kind)
         except ConfigError:
             raise IndexFormatError(f"{path}: unknown index kind {kind!r} in manifest") from None
+        root = snapshot.root  # raises if the dir was closed: nothing to rebuild then
         try:
             # Each kind checks its files against the manifest's checksums as it loads.
-            index = cls.load(snapshot.root / kind, context)
+            index = cls.load(root / kind, context)
         except (IndexFormatError, OSError) as exc:
             if snapshot.replaced():
                 raise snapshot.changed_error() from exc

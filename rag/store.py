@@ -80,7 +80,7 @@ class PassageStore:
                 self._db = sqlite3.connect(self.path, check_same_thread=False)
                 self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise IndexFormatError(f"{self.shown}: not a memrag passage store ({exc})") from exc
+            raise IndexFormatError(f"{self.shown}: damaged or not a passage store ({exc})") from exc
 
     def close(self) -> None:
         """Close the database connection."""

@@ -53,3 +53,19 @@ def test_read_only_store_refuses_missing_or_foreign_files(tmp_path: Path) -> Non
     junk.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(IndexFormatError, match=r"junk\.sqlite"):
         PassageStore(junk, read_only=True)
+
+
+def test_a_damaged_store_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "passages.sqlite"
+    store = PassageStore(path)
+    texts = [f"passage number {i} " + "words " * 200 for i in range(200)]
+    store.put_source("a.txt", "0" * 64, [Passage.from_text(t, source="a.txt") for t in texts])
+    store.close()
+    data = bytearray(path.read_bytes())
+    # Zero the pages after the schema page: the passages table's b-tree no longer parses.
+    data[2 * 4096 :] = bytes(len(data) - 2 * 4096)
+    path.write_bytes(bytes(data))
+    shown = Path("/shown/passages.sqlite")
+    with pytest.raises(IndexFormatError, match=r"/shown/passages\.sqlite: damaged"):
+        reader = PassageStore(path, read_only=True, shown=shown)
+        list(reader.iter_passages())
