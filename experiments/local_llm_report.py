@@ -23,8 +23,8 @@ from typing import Any
 
 from eval.metrics import exact_match, token_f1
 from rag.llm import ManagedLLM, make_llm
-from rag.operators.llm_reader import LLMReader
 from rag.operators.openie import LLMOpenIE
+from rag.operators.reader.llm import LLMReader
 from rag.settings import LLMSettings
 from rag.types import Passage
 

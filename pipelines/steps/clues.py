@@ -21,7 +21,7 @@ from rag.operators.clues import (
     GraphClueDrafter,
     LLMClueDrafter,
 )
-from rag.operators.extractive_reader import ExtractiveReader
+from rag.operators.reader.extractive import ExtractiveReader
 from rag.types import Hit, Passage
 
 logger = logging.getLogger(__name__)

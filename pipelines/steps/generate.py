@@ -9,9 +9,9 @@ from pydantic import Field
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
 from rag.errors import ConfigError
-from rag.operators.extractive_reader import ExtractiveReader
-from rag.operators.llm_reader import LLMReader
-from rag.operators.reading import Reader
+from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.reader.llm import LLMReader
+from rag.operators.reader.reading import Reader
 from rag.types import Answer
 
 

@@ -18,9 +18,9 @@ from typing import Literal
 
 from rag.llm.base import LLM
 from rag.llm.structured import JsonOutput, array_of, json_object, limit_lists
-from rag.operators.answer_spans import candidate_spans
 from rag.operators.llm_json import parse_json_object
-from rag.operators.reader_text import content_words
+from rag.operators.reader.answer_spans import candidate_spans
+from rag.operators.reader.text import content_words
 
 logger = logging.getLogger(__name__)
 

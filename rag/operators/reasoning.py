@@ -24,11 +24,11 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from rag.embed.base import Embedder
 from rag.llm.base import LLM, ChatMessage
-from rag.operators.answer_spans import candidate_spans
-from rag.operators.bridging import ScoredSentence, bridge_names, follow_bridges
-from rag.operators.extractive_reader import ExtractiveReader
-from rag.operators.reader_text import content_words, normalize_word, split_sentences, tokenize
-from rag.operators.span_choice import answer_type, choose_span, fullest_name
+from rag.operators.reader.answer_spans import candidate_spans
+from rag.operators.reader.bridging import ScoredSentence, bridge_names, follow_bridges
+from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.reader.span_choice import answer_type, choose_span, fullest_name
+from rag.operators.reader.text import content_words, normalize_word, split_sentences, tokenize
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.llm.base import LLM
-from rag.operators.reader_text import split_sentences
+from rag.operators.reader.text import split_sentences
 from rag.tokens import count_tokens
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from pipelines.rag_index import RagIndex
 from rag.embed.base import Embedder
 from rag.llm import ManagedLLM
 from rag.operators.clues import CLUE_KINDS, MIN_CLUE_WORDS, LLMClueDrafter
-from rag.operators.llm_reader import LLMReader
 from rag.operators.openie import LLMOpenIE
+from rag.operators.reader.llm import LLMReader
 from rag.operators.recognition import recognize_facts
 from rag.operators.summarize import LLMSummarizer
 from rag.query import Query

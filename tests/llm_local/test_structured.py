@@ -11,7 +11,7 @@ from rag.llm.base import LLM, ChatMessage, LLMResponse
 from rag.llm.server_formats import rejects_format, structured_request
 from rag.llm.structured import array_of, json_object, limit_lists, number_choice, string_array
 from rag.operators.llm_json import parse_json_object
-from rag.operators.llm_reader import LLMReader
+from rag.operators.reader.llm import LLMReader
 from rag.types import Passage
 
 TRIPLES = json_object(

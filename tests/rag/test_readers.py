@@ -12,10 +12,10 @@ import pytest
 
 from rag.embed.base import Embedder
 from rag.llm.base import LLM, ChatMessage, LLMResponse
-from rag.operators.extractive_reader import ExtractiveReader
 from rag.operators.llm_json import parse_json_object
-from rag.operators.llm_reader import LLMReader
-from rag.operators.reader_text import split_sentences
+from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.reader.llm import LLMReader
+from rag.operators.reader.text import split_sentences
 from rag.types import Passage
 
 ACME = Passage.from_text(
@@ -188,7 +188,7 @@ def test_llm_reader_parses_replies(
 ) -> None:
     """Clean, fenced, truncated and marker replies all yield the answer and valid citations."""
     llm = ScriptedLLM(reply)
-    with caplog.at_level(logging.WARNING, logger="rag.operators.llm_reader"):
+    with caplog.at_level(logging.WARNING, logger="rag.operators.reader.llm"):
         reading = LLMReader(llm).read("Some question?", PASSAGES)
     assert reading.answer == answer
     assert [c.passage_id for c in reading.citations] == [p.id for p in cited]
@@ -212,7 +212,7 @@ def test_llm_reader_quotes_the_sentence_matching_the_answer() -> None:
 
 def test_llm_reader_falls_back_on_garbage(caplog: pytest.LogCaptureFixture) -> None:
     """An unusable reply becomes the answer verbatim, citing the top passage, with a reason."""
-    with caplog.at_level(logging.WARNING, logger="rag.operators.llm_reader"):
+    with caplog.at_level(logging.WARNING, logger="rag.operators.reader.llm"):
         reading = LLMReader(ScriptedLLM("  ¯\\_(ツ)_/¯ no idea  ")).read("Q?", PASSAGES)
     assert reading.answer == "¯\\_(ツ)_/¯ no idea"
     assert [c.passage_id for c in reading.citations] == [ACME.id]

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from rag.operators.openie.base import Extractor
 from rag.operators.openie.spans import Mention, find_mentions
 from rag.operators.openie.types import Extraction, Triple
-from rag.operators.reader_text import split_sentences, word_set
+from rag.operators.reader.text import split_sentences, word_set
 from rag.types import Passage
 
 MAX_RELATION_WORDS = 6

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
-from rag.operators.reader_text import STOPWORDS, word_set
+from rag.operators.reader.text import STOPWORDS, word_set
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"

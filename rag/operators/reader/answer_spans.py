@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from rag.operators.reader_text import STOPWORDS, Token, tokenize, word_set
+from rag.operators.reader.text import STOPWORDS, Token, tokenize, word_set
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"

@@ -12,8 +12,8 @@ import numpy as np
 from rag.llm.base import LLM, ChatMessage
 from rag.llm.structured import JsonOutput, array_of, json_object, number_choice
 from rag.operators.llm_json import parse_json_object
-from rag.operators.reader_text import content_words, split_sentences
-from rag.operators.reading import Reader, Reading, cite
+from rag.operators.reader.reading import Reader, Reading, cite
+from rag.operators.reader.text import content_words, split_sentences
 from rag.types import Citation, Passage
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,16 @@ from typing import Any
 import numpy as np
 
 from rag.embed.base import Embedder
-from rag.operators.bridging import ScoredSentence, follow_bridges
-from rag.operators.reader_text import content_words, normalize_word, plain_text, split_sentences
-from rag.operators.reading import Reader, Reading, cite
-from rag.operators.span_choice import Choice, answer_type, choose_span, fits_type, fullest_name
+from rag.operators.reader.bridging import ScoredSentence, follow_bridges
+from rag.operators.reader.reading import Reader, Reading, cite
+from rag.operators.reader.span_choice import (
+    Choice,
+    answer_type,
+    choose_span,
+    fits_type,
+    fullest_name,
+)
+from rag.operators.reader.text import content_words, normalize_word, plain_text, split_sentences
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from rag.operators.answer_spans import candidate_spans
-from rag.operators.reader_text import content_words
+from rag.operators.reader.answer_spans import candidate_spans
+from rag.operators.reader.text import content_words
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from rag.operators.answer_spans import Span, candidate_spans
-from rag.operators.bridging import ScoredSentence
-from rag.operators.reader_text import (
+from rag.operators.reader.answer_spans import Span, candidate_spans
+from rag.operators.reader.bridging import ScoredSentence
+from rag.operators.reader.text import (
     Token,
     content_words,
     is_content_word,
