@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Resources:
     store: PassageStore
     indexes: Mapping[str, Index]
     context: BuildContext
+    #: Settings for this run only (a search's own k), leaving the opened index's untouched.
+    overrides: Settings | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -40,8 +43,13 @@ class Resources:
 
     @property
     def settings(self) -> Settings:
-        """The resolved settings."""
-        return self.context.settings
+        """The resolved settings (with this run's overrides)."""
+        return self.overrides or self.context.settings
+
+    def with_top_k(self, k: int) -> Resources:
+        """The same resources, with retrieval.top_k set to `k` for one run."""
+        settings = self.settings.with_section("retrieval", top_k=k)
+        return dataclasses.replace(self, overrides=settings)
 
     @property
     def llm(self) -> LLM | None:

@@ -13,9 +13,12 @@ from rag.types import Document, Passage
 
 logger = logging.getLogger(__name__)
 
-#: Bumped when reading files into passages changes (2: files without a title are titled by
-#: their name), so that the next update re-reads every file as a chunking change would.
-READING_VERSION = 2
+#: Bumped when reading files into passages changes, so that the next update re-reads every
+#: file as a chunking change would. 2: files without a title are titled by their name.
+#: 3: Markdown is read as its text (link text kept, URLs and markup dropped) and titled by its
+#: front matter title or first heading; other untitled files by their path below the folder
+#: they were found in ("deployment/index"), not their name alone.
+READING_VERSION = 3
 
 
 def passage_recipe(settings: ChunkSettings) -> dict[str, Any]:

@@ -17,8 +17,15 @@ from llama_index.core.readers.base import BaseReader
 
 from rag.errors import InputError
 from rag.ingest.decoding import decode_text
+from rag.ingest.markdown import markdown_text
 from rag.ingest.records import read_json, read_jsonl
-from rag.ingest.sources import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, SourceFile
+from rag.ingest.sources import (
+    HTML_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    PDF_SUFFIXES,
+    TEXT_SUFFIXES,
+    SourceFile,
+)
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
@@ -40,6 +47,21 @@ class PlainTextReader(BaseReader):
         # bad byte surfaces as a pydantic error, and it adds filename/extension metadata again.
         text = decode_text(Path(file).read_bytes(), file)
         return [LlamaDocument(text=text, metadata=dict(extra_info or {}))]
+
+
+class MarkdownTextReader(BaseReader):
+    """A llama-index reader for Markdown as the text it shows, its title kept in metadata."""
+
+    def load_data(
+        self, file: Path, extra_info: dict[str, Any] | None = None, **_: Any
+    ) -> list[LlamaDocument]:
+        """Decode the file and render it as text: link text kept, URLs and markup dropped."""
+        # Not llama-index's MarkdownReader: it keeps link URLs in the text and splits by header.
+        read = markdown_text(decode_text(Path(file).read_bytes(), file))
+        metadata = dict(extra_info or {})
+        if read.title:
+            metadata[_TITLE_KEY] = read.title
+        return [LlamaDocument(text=read.text, metadata=metadata)]
 
 
 class HTMLTextReader(BaseReader):
@@ -89,10 +111,10 @@ def _extractors() -> dict[str, BaseReader]:
     with _root_logger_untouched():
         from llama_index.readers.file import PDFReader
 
-    # Plain text for .md too: the default MarkdownReader rewrites the text by headers,
-    # which would make character offsets point nowhere in the file.
+    # Character offsets of Markdown and HTML passages point into the text as read, not the file.
     plain, html = PlainTextReader(), HTMLTextReader()
     readers: dict[str, BaseReader] = dict.fromkeys(TEXT_SUFFIXES, plain)
+    readers.update(dict.fromkeys(MARKDOWN_SUFFIXES, MarkdownTextReader()))
     readers.update(dict.fromkeys(HTML_SUFFIXES, html))
     readers.update(dict.fromkeys(PDF_SUFFIXES, PDFReader()))
     return readers
@@ -138,9 +160,17 @@ def _load(src: SourceFile) -> list[LlamaDocument]:
         raise InputError(f"{src.path}: {_describe(root)}") from exc
 
 
-def file_title(path: Path) -> str:
-    """A file's name as a passage title: the name without its suffix, underscores as spaces."""
-    return " ".join(path.stem.replace("_", " ").split()) or path.name
+def file_title(path: Path, root: Path | None = None) -> str:
+    """A file's path below `root` as a passage title: no suffix, underscores as spaces.
+
+    Without a root (a file named on its own), or outside it, the file's name alone.
+    """
+    parts = [path.stem]
+    if root is not None and path.is_relative_to(root):
+        # docs/deployment/index.md and docs/tutorial/index.md must not both be "index".
+        parts = [*path.relative_to(root).parent.parts, path.stem]
+    words = (" ".join(part.replace("_", " ").split()) for part in parts)
+    return "/".join(w for w in words if w) or path.name
 
 
 def read_source(src: SourceFile) -> list[Document]:
@@ -162,7 +192,8 @@ def read_source(src: SourceFile) -> list[Document]:
         metadata = dict(loaded.metadata)
         # A file without a title of its own is named by its file: "which release added X" needs
         # the release notes' file name in the passage, and so do the reader's title words.
-        title = metadata.pop(_TITLE_KEY, None) or file_title(path)
+        root = Path(src.root) if src.root else None
+        title = metadata.pop(_TITLE_KEY, None) or file_title(path, root)
         if is_pdf:
             metadata["page"] = page
         docs.append(Document(text=text, source=src.path, title=title, metadata=metadata))

@@ -15,7 +15,8 @@ from rag.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".txt"}) | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl"})
@@ -32,6 +33,9 @@ class SourceFile(BaseModel):
     path: str
     sha256: str
     size: int
+    #: The folder it was found under (None for a file named on its own): a file without a
+    #: title of its own is titled by its path below this folder.
+    root: str | None = None
 
     @property
     def suffix(self) -> str:
@@ -75,7 +79,7 @@ def _not_regular(mode: int) -> str | None:
     return f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})"
 
 
-def _hash_file(path: Path) -> SourceFile:
+def _hash_file(path: Path, root: Path | None = None) -> SourceFile:
     """Hash a file's bytes in blocks so large PDFs are not read into memory at once."""
     digest = hashlib.sha256()
     size = 0
@@ -91,7 +95,9 @@ def _hash_file(path: Path) -> SourceFile:
                 size += len(block)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return SourceFile(path=str(path), sha256=digest.hexdigest(), size=size)
+    return SourceFile(
+        path=str(path), sha256=digest.hexdigest(), size=size, root=str(root) if root else None
+    )
 
 
 def _skip(skipped: dict[str, str], path: Path | str, reason: str) -> None:
@@ -188,7 +194,8 @@ def discover_sources(
         # A bare string is a Sequence too; iterating it would yield one-character paths.
         paths = [paths]
     excluded = {Path(os.path.realpath(p)) for p in exclude}
-    files: dict[Path, None] = {}
+    # Each file with the folder it was first found under (None: named on its own).
+    files: dict[Path, Path | None] = {}
     for given in paths:
         path = Path(given).expanduser()
         if not path.exists():
@@ -199,15 +206,17 @@ def discover_sources(
                 raise InputError(
                     f"{given}: no supported files in folder (supported: {supported_list()})"
                 )
-            files.update(dict.fromkeys(found))
+            root = Path(os.path.realpath(path))
+            for file in found:
+                files.setdefault(file, root)
         elif (named := _named_file(given, path, skipped)) is not None:
             if any(named.is_relative_to(e) for e in excluded):
                 raise InputError(f"{given}: lies inside the index dir being built")
-            files[named] = None
+            files.setdefault(named, None)
     sources = []
     for path in sorted(files):
         try:
-            sources.append(_hash_file(path))
+            sources.append(_hash_file(path, files[path]))
         except InputError as exc:
             _skip(skipped, path, str(exc).removeprefix(f"{path}: "))
     logger.debug("discovered %d source files in %d paths", len(sources), len(paths))

@@ -125,10 +125,64 @@ def test_txt_reads_whole_file_titled_by_its_name(tmp_path: Path) -> None:
     assert doc.metadata["file_name"] == "release_notes_2.40.0.txt"
 
 
-def test_markdown_is_read_as_plain_text(tmp_path: Path) -> None:
-    text = "# Heading\n\nSome *markdown* text.\n\n## Sub\n\nMore."
-    (doc,) = _read(_write(tmp_path / "doc.md", text))
-    assert doc.text == text
+def test_markdown_is_read_as_its_text_titled_by_its_first_heading(tmp_path: Path) -> None:
+    """Link text stays, URLs and markup go; the first heading is the title (issue 21, 9 and 8)."""
+    text = (
+        "Intro before any heading.\n\n# Deployment\n\nServe it with [Hypercorn](https://"
+        "hypercorn.dev) or *Uvicorn* (<https://uvicorn.org>), see `fastapi run`.\n"
+        "![diagram of workers](img/workers.png)\n\n## Workers\n\n- one [two][ref]\n- three\n\n"
+        "| server | kind |\n|---|---|\n| [Daphne](https://d.io) | ASGI |\n\n"
+        "```bash\nhypercorn main:app\n```\n\n<p>raw <b>HTML</b></p>\n\n[ref]: https://ref.io\n"
+    )
+    (doc,) = _read(_write(tmp_path / "deployment.md", text))
+    assert doc.title == "Deployment"
+    assert doc.text == (
+        "Intro before any heading.\n\nDeployment\n\nServe it with Hypercorn or Uvicorn (), "
+        "see fastapi run.\ndiagram of workers\n\nWorkers\n\none two\nthree\n\n"
+        "server | kind\nDaphne | ASGI\n\nhypercorn main:app\n\nraw HTML"
+    )
+
+
+def test_markdown_links_reach_the_offline_extractor_and_bm25(tmp_path: Path) -> None:
+    """'Hypercorn' inside [Hypercorn](https://…) is an entity and a BM25 term of its passage."""
+    from rag.operators.openie.patterns import PatternOpenIE
+
+    path = _write(
+        tmp_path / "docs" / "server.md",
+        "You can run the app with [Hypercorn](https://hypercorn.readthedocs.io/en/latest/) "
+        "instead of Uvicorn.\n",
+    )
+    (passage,) = chunk_documents(_read(path), ChunkSettings())
+    assert "https" not in passage.text and "readthedocs" not in passage.text
+    assert "Hypercorn" in PatternOpenIE().extract_one(passage).entities
+    assert "hypercorn" in passage.text.lower().split()
+
+
+def test_markdown_front_matter_names_the_page_and_is_not_text(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "p.md", "---\ntitle: Release notes\ntags: [a]\n---\n# 0.110\n\nFixes.\n"
+    )
+    (doc,) = _read(path)
+    assert (doc.title, doc.text) == ("Release notes", "0.110\n\nFixes.")
+
+
+def test_untitled_files_of_a_docs_site_are_titled_by_their_path(tmp_path: Path) -> None:
+    """docs/*/index.md without a heading are not all 'index' (issue 21, item 8)."""
+    docs = tmp_path / "docs"
+    _write(docs / "deployment" / "index.md", "Deploying takes three steps.\n")
+    _write(docs / "tutorial" / "first_steps" / "index.md", "Create a file main.py.\n")
+    _write(docs / "tutorial" / "index.md", "# Tutorial - User Guide\n\nStep by step.\n")
+    _write(docs / "release_notes.txt", "0.110: fixes.\n")
+    titles = [d.title for src in discover_sources([docs]) for d in read_source(src)]
+    assert titles == [
+        "deployment/index",
+        "release notes",
+        "tutorial/first steps/index",
+        "Tutorial - User Guide",
+    ]
+    # Named on its own, a file has no folder to be placed in: its name alone.
+    (doc,) = _read(docs / "deployment" / "index.md")
+    assert doc.title == "index"
 
 
 def test_html_keeps_title_and_visible_text_only(tmp_path: Path) -> None:
