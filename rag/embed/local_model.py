@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,22 @@ class ModelLayout:
     max_seq_length: int
     pooling: str
     do_lower_case: bool
+
+
+@contextmanager
+def no_load_bars() -> Iterator[None]:
+    """Load a transformers model without its 'Loading weights' progress bar on stderr."""
+    # transformers 5 draws a bar per load through its own switch; loading a 90 MB model
+    # takes a moment, and the bar is noise in every command and test log.
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def resolve_model_dir(model: str) -> Path:

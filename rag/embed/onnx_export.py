@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rag.embed.local_model import no_load_bars
 from rag.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ def model_fingerprint(model_dir: Path) -> str:
 def ensure_onnx(transformer_dir: Path, model_dir: Path, export_root: Path) -> Path:
     """Path of the model's ONNX export under export_root, exporting it first if absent."""
     final = export_root / model_fingerprint(model_dir)
+    if not (final / ONNX_FILE).is_file():
+        # Said before the export, not after: otherwise the first run is silent for ~10 s.
+        logger.info("preparing the embedder (one time, ~10 s): exporting it to %s", final)
     build_once(final, ONNX_FILE, lambda tmp: _export(transformer_dir, tmp / ONNX_FILE))
     return final / ONNX_FILE
 
@@ -89,9 +93,13 @@ def _export(transformer_dir: Path, out: Path) -> None:
     try:
         # Eager attention traces to plain MatMul/Softmax, which OpenVINO fuses well and
         # which keeps the attention mask a real graph input.
-        model = AutoModel.from_pretrained(
-            transformer_dir, attn_implementation="eager", dtype=torch.float32, local_files_only=True
-        ).eval()
+        with no_load_bars():
+            model = AutoModel.from_pretrained(
+                transformer_dir,
+                attn_implementation="eager",
+                dtype=torch.float32,
+                local_files_only=True,
+            ).eval()
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{transformer_dir}: cannot load the transformer: {exc}") from exc
     names = ["input_ids", "attention_mask"]

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from rag.embed.base import Embedder
-from rag.embed.local_model import model_name, resolve_model_dir
+from rag.embed.local_model import model_name, no_load_bars, resolve_model_dir
 from rag.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,10 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         try:
-            self._model = SentenceTransformer(str(model_dir), device=device, local_files_only=True)
+            with no_load_bars():
+                self._model = SentenceTransformer(
+                    str(model_dir), device=device, local_files_only=True
+                )
         except (OSError, ValueError) as exc:
             raise ConfigError(
                 f"{model_dir}: cannot load as a sentence-transformers model: {exc}"

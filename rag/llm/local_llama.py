@@ -8,8 +8,10 @@ the operator's schema, so the reply parses even when the model would loop or wan
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import logging
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +25,39 @@ PromptStyle = Literal["auto", "chat", "completion"]
 #: Labels of the turns in a completion prompt; the next "Input:" is where a reply ends.
 INPUT_LABEL = "Input:"
 OUTPUT_LABEL = "Output:"
+#: ggml's log levels (ggml.h: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5).
+_GGML_ERROR, _GGML_CONT = 4, 5
+_log_lock = threading.Lock()
+_log_state: dict[str, Any] = {"callback": None, "line": b"", "level": 0}
+
+
+def _forward_llama_log(level: int, text: bytes, _user_data: Any) -> None:
+    """Pass llama.cpp's log lines to this module's logger: debug, errors as warnings."""
+    # llama-cpp-python's own callback prints to stderr whatever it takes for an error, and it
+    # reads ggml's levels one off, so warnings such as "llama_kv_cache_iswa: using full-size
+    # SWA cache" reached the terminal despite verbose=False.
+    with _log_lock:
+        if level != _GGML_CONT:
+            _log_state["level"] = level
+        _log_state["line"] += text
+        if not _log_state["line"].endswith(b"\n"):
+            return  # a line written in pieces
+        line = _log_state["line"].decode("utf-8", errors="replace").rstrip()
+        _log_state["line"] = b""
+        is_error = _log_state["level"] == _GGML_ERROR
+    if line:
+        logger.log(logging.WARNING if is_error else logging.DEBUG, "llama.cpp: %s", line)
+
+
+def route_llama_logs() -> None:
+    """Send llama.cpp's logging to Python logging from now on (once per process)."""
+    import llama_cpp
+
+    with _log_lock:
+        if _log_state["callback"] is None:
+            # Kept in module state: llama.cpp calls it for as long as the process lives.
+            _log_state["callback"] = llama_cpp.llama_log_callback(_forward_llama_log)
+            llama_cpp.llama_log_set(_log_state["callback"], ctypes.c_void_p(0))
 
 
 def render_completion(messages: list[ChatMessage]) -> str:
@@ -90,6 +125,7 @@ class LocalLlamaLLM(InProcessLLM):
             return
         from llama_cpp import Llama
 
+        route_llama_logs()
         seed = self._params["seed"]
         try:
             llama = Llama(

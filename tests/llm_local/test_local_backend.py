@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,3 +98,21 @@ def test_local_replies_are_cached_with_the_schema_in_the_key(tmp_path: Path) -> 
         assert again.cached and again.text == first.text
         assert llm.params["gguf"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
         assert llm.metrics.total().calls == 2
+
+
+def test_loading_a_gguf_model_prints_nothing_and_logs_llama_cpp(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """llama.cpp's load chatter (the SWA cache warning among it) is debug logging, not stderr."""
+    skip_without("gemma-270m")
+    from rag.llm.local_llama import LocalLlamaLLM
+
+    caplog.set_level(logging.DEBUG, logger="rag.llm.local_llama")
+    capfd.readouterr()
+    # gemma-3 has sliding-window layers: loading it is what printed the SWA cache line.
+    llm = LocalLlamaLLM(resolve_gguf("gemma-270m"), n_ctx=256, max_tokens=2)
+    llm.chat([ChatMessage(role="user", content="Hi")])
+    out, err = capfd.readouterr()
+    assert "llama_" not in out + err and "SWA" not in out + err
+    logged = [r.getMessage() for r in caplog.records if r.name == "rag.llm.local_llama"]
+    assert any(m.startswith("llama.cpp: llama_kv_cache_iswa: using full-size SWA") for m in logged)

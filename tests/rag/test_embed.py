@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -120,6 +121,26 @@ def test_length_sorting_keeps_input_order(ov_fp32: OpenVINOEmbedder) -> None:
     alone = np.stack([ov_fp32.embed_query(t) for t in TEXTS])
     np.testing.assert_allclose(alone, vectors, atol=1e-5)
     assert ov_fp32.embed([]).shape == (0, 384)
+
+
+def test_loading_the_models_prints_no_bars_and_says_before_it_exports(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """No 'Loading weights' bar on a load; the one-time export is announced before it runs."""
+    from transformers.utils import logging as hf_logging
+
+    caplog.set_level(logging.INFO, logger="rag.embed")
+    capfd.readouterr()
+    SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="fp32")
+    OpenVINOEmbedder("all-MiniLM-L6-v2", cache_dir=tmp_path, precision="fp32")
+    out, err = capfd.readouterr()
+    assert "Loading weights" not in out + err and "it/s]" not in out + err
+    messages = [r.getMessage() for r in caplog.records]
+    preparing = next(n for n, m in enumerate(messages) if m.startswith("preparing the embedder"))
+    wrote = next(n for n, m in enumerate(messages) if m.startswith("wrote "))
+    assert preparing < wrote
+    # Other libraries' bars are left as they were.
+    assert hf_logging.is_progress_bar_enabled()
 
 
 def test_make_embedder_names_and_cache(export_cache: Path) -> None:
