@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.closing import Closing
 from rag.embed.base import Embedder
+from rag.operators.per_index import IndexOperators
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class BuildContext(Closing):
     settings: Settings
     _llm: ManagedLLM | None = field(default=None, init=False, repr=False)
     _llm_made: bool = field(default=False, init=False, repr=False)
+    _operators: IndexOperators | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -40,11 +42,33 @@ class BuildContext(Closing):
                 self._llm_made = True
             return self._llm
 
+    @property
+    def llm_configured(self) -> bool:
+        """Whether the settings name an LLM (what `auto` resolves by), without making one."""
+        return self.settings.llm.provider != "none"
+
+    @property
+    def operators(self) -> IndexOperators:
+        """This index dir's operators: each resolved, built and warmed up once, on first use."""
+        with self._lock:
+            if self._operators is None:
+                self._operators = IndexOperators(self.embedder, self.settings.cache_dir)
+            return self._operators
+
+    def operator(self, role: str, spec: str, **options: Any) -> Any:
+        """The operator `spec` selects for a role, `auto` resolved by whether the settings name
+        an LLM; the LLM is made only when the chosen implementation needs it."""
+        resolved = self.operators.resolve(role, spec, llm_available=self.llm_configured)
+        llm = self.llm if resolved.implementation.needs_llm else None
+        return self.operators.build(resolved, llm, **options)
+
     def section(self, name: str | None) -> dict[str, Any]:
         """The raw settings of one kind's section (empty when absent or None)."""
         return self.settings.section(name) if name else {}
 
     def close(self) -> None:
-        """Close the LLM if one was made."""
+        """Close the operators and the LLM, if they were made."""
+        if self._operators is not None:
+            self._operators.close()
         if self._llm is not None:
             self._llm.close()

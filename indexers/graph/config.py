@@ -4,32 +4,28 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from indexers.base import KindConfig
+from rag.operators.specs import OpenIESpec, RecognitionSpec, help_text
 
 
 class GraphSettings(KindConfig):
     """How passages become triples and how entities are linked (settings section `[graph]`)."""
 
-    extractor: str = Field(
+    extractor: OpenIESpec = Field(
         "auto",
-        description="'offline' (pattern-based), 'llm', 'cache:PATH' (a HippoRAG OpenIE file), "
-        "or 'auto': llm when an LLM is configured, else offline.",
+        description=help_text(
+            "openie",
+            "What reads passages into entities and triples (pattern: offline rules; "
+            "cache:PATH: a HippoRAG OpenIE file, pattern rules for passages it lacks)",
+        ),
     )
     synonymy_threshold: float = Field(0.8, ge=-1.0, le=1.0, description="Cosine for an edge.")
     synonymy_max_neighbors: int = Field(100, ge=0, description="Synonymy edges per new entity.")
     synonymy_method: Literal["auto", "flat", "hnsw"] = Field(
         "auto", description="Exact FAISS search, HNSW, or auto by size."
     )
-
-    @field_validator("extractor")
-    @classmethod
-    def _known_extractor(cls, value: str) -> str:
-        """Reject extractor names that no code handles."""
-        if value in ("auto", "offline", "pattern", "llm") or value.startswith("cache:"):
-            return value
-        raise ValueError(f"unknown extractor {value!r}: use auto, offline, llm or cache:PATH")
 
 
 class GraphSearch(KindConfig):
@@ -58,8 +54,11 @@ class GraphSearch(KindConfig):
     min_fact_similarity: float = Field(
         0.0, description="hipporag2: facts below this cosine to the query are not seeds."
     )
-    recognition: Literal["auto", "on", "off"] = Field(
-        "auto", description="hipporag2: LLM filter of matched facts; auto = when an LLM is set."
+    recognition: RecognitionSpec = Field(
+        "auto",
+        description=help_text(
+            "recognition", "hipporag2: which matched facts seed the walk (llm: an LLM filter)"
+        ),
     )
     query_entity_weight: float = Field(
         1.0,

@@ -24,21 +24,18 @@ from indexers.graph.retrievers import retrieve
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
 from rag.integrity import load_array
+from rag.llm.base import LLM
 from rag.manifest import verify_saved
-from rag.operators.openie import Extraction, Extractor, PatternOpenIE, make_extractor
+from rag.operators.openie import Extraction, Extractor, PatternOpenIE
+from rag.operators.per_index import build_operator
+from rag.operators.recognition import FactFilter
+from rag.operators.registry import resolve
 from rag.query import Query
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
 
 VECTOR_FILES = ("entity_vectors.npy", "fact_vectors.npy", "passage_vectors.npy")
-
-
-def extractor_spec(settings: GraphSettings, llm_configured: bool) -> str:
-    """The extractor the graph settings select, with 'auto' resolved."""
-    if settings.extractor == "auto":
-        return "llm" if llm_configured else "offline"
-    return settings.extractor
 
 
 class GraphIndex(Index[GraphSearch]):
@@ -93,31 +90,42 @@ class GraphIndex(Index[GraphSearch]):
         """Set the extractor used for passages added from now on."""
         self.extractor = extractor
 
-    def extractor_name(self) -> str:
-        """The extractor this index's settings select for new passages."""
+    def _extractor_spec(self) -> tuple[str, bool]:
+        """The extractor the settings of this run name, and whether they configure an LLM."""
         if self._context is None:
-            return extractor_spec(self.settings, llm_configured=False)
+            return self.settings.extractor, False
         from indexers.registry import kind_settings
 
         # The settings of this run, not the saved ones: an update may name another extractor.
         current = kind_settings(type(self), self._context.settings)
         assert isinstance(current, GraphSettings)
-        return extractor_spec(current, self._context.settings.llm.provider != "none")
+        return current.extractor, self._context.llm_configured
+
+    def extractor_name(self) -> str:
+        """The extractor word new passages go through, `auto` resolved (`llm` or `offline`)."""
+        spec, llm_configured = self._extractor_spec()
+        return resolve("openie", spec, llm_available=llm_configured, require_llm=False).word
 
     def operator_names(self) -> dict[str, str]:
         """The OpenIE extractor new passages go through."""
         return {"openie": self.extractor_name()}
 
     def _extractor(self) -> Extractor:
-        """The extractor for new passages, made from the build context on first use."""
+        """The extractor for new passages: the index dir's, built once, on first use."""
         if self.extractor is None:
             if self._context is None:
                 raise ConfigError("this graph index has no extractor set; cannot add passages")
-            spec = self.extractor_name()
-            llm = self._context.llm if spec == "llm" else None
-            cache_dir = self._context.settings.cache_dir
-            self.extractor = make_extractor(spec, llm=llm, cache_dir=cache_dir)
+            extractor: Extractor = self._context.operator("openie", self._extractor_spec()[0])
+            self.extractor = extractor
         return self.extractor
+
+    def fact_filter(self, spec: str, llm: LLM | None) -> FactFilter:
+        """The recognition operator `spec` selects (hipporag2), given the query's LLM."""
+        if self._context is None:
+            made: FactFilter = build_operator("recognition", spec, llm=llm)
+            return made
+        kept: FactFilter = self._context.operators.get("recognition", spec, llm=llm)
+        return kept
 
     def take_stage_seconds(self) -> dict[str, float]:
         """Seconds per graph build stage (extract, graph, embed, synonymy) since the last call."""

@@ -13,7 +13,6 @@ from rag.compute import single_threaded_blas
 from rag.fusion import ranks_of, rrf_contribution
 from rag.llm.base import LLM
 from rag.operators.openie import LLMOpenIE, PatternOpenIE
-from rag.operators.recognition import recognize_facts
 from rag.query import Query
 from rag.types import GraphReason, Hit
 
@@ -103,10 +102,9 @@ def _hipporag2(
     fact_sims = index.fact_vectors @ query.vector.astype(np.float32)
     top = _top(fact_sims, config.fact_top_k)
     top = top[fact_sims[top] >= config.min_fact_similarity]
-    use_llm = config.recognition == "on" or (config.recognition == "auto" and llm is not None)
-    if use_llm and llm is not None and len(top):
-        kept = recognize_facts(llm, query.text, [graph.fact_texts[f] for f in top])
-        top = top[kept]
+    if len(top):
+        recognition = index.fact_filter(config.recognition, llm)
+        top = top[recognition.keep(query.text, [graph.fact_texts[f] for f in top])]
     if not len(top):
         return _dense_fallback(index, dense, k, "no fact matched the query", config.method)
     fact_scores = min_max(fact_sims)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from indexers.base import KindConfig
+from rag.operators.specs import NavigatorSpec, SummarizerSpec, help_text
 
 TreeBuilderName = Literal["raptor", "memwalker", "memtree"]
 
@@ -22,8 +23,8 @@ class TreeSettings(KindConfig):
     scope: Literal["corpus", "document"] = Field(
         "corpus", description="One tree over the corpus, or one tree per source document."
     )
-    summarizer: Literal["auto", "extractive", "llm"] = Field(
-        "auto", description="auto = llm when an LLM is configured, else extractive."
+    summarizer: SummarizerSpec = Field(
+        "auto", description=help_text("summarizer", "What writes the summary nodes")
     )
     summary_tokens: int = Field(100, ge=16, description="Length budget of a summary (cl100k).")
     seed: int = Field(0, description="Seed of UMAP and the Gaussian mixtures (raptor).")
@@ -71,8 +72,11 @@ class TreeSearch(KindConfig):
         2000, ge=1, description="collapsed: tokens of node text handed to the reader as context."
     )
     beam: int = Field(5, ge=1, description="traverse: nodes kept per level.")
-    navigator: Literal["auto", "embedding", "llm"] = Field(
-        "auto", description="navigate: auto = llm when the query has an LLM, else embedding."
+    navigator: NavigatorSpec = Field(
+        "auto",
+        description=help_text(
+            "navigator", "navigate: what walks the tree (auto: llm when the query has an LLM)"
+        ),
     )
     max_steps: int = Field(
         20, ge=1, description="navigate: summary nodes opened (LLM: decisions) at most."

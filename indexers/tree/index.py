@@ -21,22 +21,17 @@ from indexers.tree.model import VECTORS_FILE, Span, SummaryTree, TreeNode
 from indexers.tree.search import TreeSearchResult, collapsed, navigate_by_embedding, traverse
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
-from rag.llm.base import LLM
 from rag.manifest import verify_saved
-from rag.operators.summarize import Summarizer, make_summarizer
+from rag.operators.navigate import LLMNavigator
+from rag.operators.per_index import build_operator
+from rag.operators.registry import resolve
+from rag.operators.summarize import Summarizer
 from rag.query import Query
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
-
-
-def summarizer_spec(settings: TreeSettings, llm_configured: bool) -> str:
-    """The summarizer the settings select, with 'auto' resolved."""
-    if settings.summarizer == "auto":
-        return "llm" if llm_configured else "extractive"
-    return settings.summarizer
 
 
 class TreeIndex(Index[TreeSearch]):
@@ -86,26 +81,30 @@ class TreeIndex(Index[TreeSearch]):
 
     # ---- operators -------------------------------------------------------------------------
     def summarizer_name(self) -> str:
-        """'llm' or 'extractive': what summarizes nodes made from now on."""
+        """'llm' or 'extractive' (or another registered name): what summarizes new nodes."""
         if self._summarizer is not None:
             return self._summarizer.name
-        configured = self._context is not None and self._context.settings.llm.provider != "none"
-        return summarizer_spec(self.settings, configured)
+        configured = self._context is not None and self._context.llm_configured
+        return resolve(
+            "summarizer", self.settings.summarizer, llm_available=configured, require_llm=False
+        ).name
 
     def operator_names(self) -> dict[str, str]:
         """The summarizer and builder of this tree."""
         return {"summarize": self.summarizer_name(), "tree_builder": self.settings.builder}
 
     def summarizer(self) -> Summarizer:
-        """The summarizer, made from the build context on first use."""
+        """The summarizer: the index dir's, built once, on first use."""
         if self._summarizer is None:
-            spec = self.summarizer_name()
-            llm: LLM | None = None
-            if spec == "llm":
-                if self._context is None or self._context.llm is None:
-                    raise ConfigError("tree: summarizer 'llm' needs an LLM (llm.provider)")
-                llm = self._context.llm
-            self._summarizer = make_summarizer(spec, llm, self.settings.summary_tokens)
+            if self._context is None:
+                made: Summarizer = build_operator(
+                    "summarizer", self.settings.summarizer, max_tokens=self.settings.summary_tokens
+                )
+            else:
+                made = self._context.operator(
+                    "summarizer", self.settings.summarizer, max_tokens=self.settings.summary_tokens
+                )
+            self._summarizer = made
         return self._summarizer
 
     def _editor(self) -> TreeEditor:
@@ -228,17 +227,17 @@ class TreeIndex(Index[TreeSearch]):
             return collapsed(self.tree, vector, k, config)
         if config.mode == "traverse":
             return traverse(self.tree, vector, k, config)
-        navigator = config.navigator
-        if navigator == "auto":
-            navigator = "llm" if query.llm is not None else "embedding"
-        if navigator == "embedding":
+        operators = self._context.operators if self._context is not None else None
+        navigator = (
+            operators.get("navigator", config.navigator, llm=query.llm)
+            if operators is not None
+            else build_operator("navigator", config.navigator, llm=query.llm)
+        )
+        if not isinstance(navigator, LLMNavigator):
             return navigate_by_embedding(self.tree, vector, k, config)
-        if query.llm is None:
-            raise ConfigError("tree search: navigator 'llm' needs an LLM (llm.provider)")
         from indexers.tree.navigation import navigate_by_llm
-        from rag.operators.navigate import LLMNavigator
 
-        return navigate_by_llm(self.tree, vector, query.text, k, config, LLMNavigator(query.llm))
+        return navigate_by_llm(self.tree, vector, query.text, k, config, navigator)
 
     # ---- files -----------------------------------------------------------------------------
     def ids(self) -> set[str]:

@@ -11,17 +11,15 @@ from indexers.base import SearchResult
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
 from pipelines.steps.wrapped import WrappedRetrieval
-from rag.errors import ConfigError
 from rag.fusion import reciprocal_rank_fusion
 from rag.operators.clues import (
     CLUE_KINDS,
     Clue,
     ClueKind,
-    FeedbackClueDrafter,
-    GraphClueDrafter,
     LLMClueDrafter,
 )
-from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.registry import resolve
+from rag.operators.specs import DrafterSpec, help_text
 from rag.types import Hit, Passage
 
 logger = logging.getLogger(__name__)
@@ -73,9 +71,7 @@ class DraftCluesStep(Step):
 
     retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
     kinds: list[ClueKind] = Field(default_factory=lambda: list(CLUE_KINDS))
-    drafter: Literal["auto", "llm", "offline"] = Field(
-        "auto", description="auto = llm when an LLM is configured, else offline."
-    )
+    drafter: DrafterSpec = Field("auto", description=help_text("drafter", "What drafts the clues"))
     max_clues: int = Field(4, ge=1, description="Clues searched at most.")
     clue_k: int = Field(3, ge=1, description="Hits kept per clue (MemoRAG: 3).")
     fusion: Literal["rrf", "union"] = "rrf"
@@ -98,18 +94,17 @@ class DraftCluesStep(Step):
     def check_resources(self, resources: Resources) -> None:
         """The wrapped index exists; drafter 'llm' needs an LLM."""
         super().check_resources(resources)
-        if self.drafter == "llm" and resources.llm is None:
-            raise ConfigError("draft_clues: drafter 'llm' needs an LLM; set llm.provider")
+        resolve("drafter", self.drafter, llm_available=resources.llm is not None)
 
     def _clues(
         self, state: QueryState, evidence: list[Passage]
     ) -> tuple[list[Clue], dict[str, Any]]:
         """Clues from the LLM over the corpus memory, or from the offline drafters."""
         res, kinds = state.resources, self.kinds
-        use_llm = self.drafter == "llm" or (self.drafter == "auto" and res.llm is not None)
-        if use_llm and res.llm is not None:
+        drafter = res.context.operators.get("drafter", self.drafter, llm=res.llm)
+        if isinstance(drafter, LLMClueDrafter):
             source, memory = corpus_memory(state, evidence, self.memory_tokens)
-            drafted = LLMClueDrafter(res.llm).draft(state.query, memory, kinds, self.max_clues)
+            drafted = drafter.draft(state.query, memory, kinds, self.max_clues)
             return drafted, {"memory": source, "memory_texts": len(memory)}
         vector = state.query_vector
         clues: list[Clue] = []
@@ -119,13 +114,13 @@ class DraftCluesStep(Step):
         facts_near = getattr(graph, "nearest_facts", None)
         if "span" in kinds and callable(facts_near):
             facts = facts_near(vector, 3 * self.max_clues)
-            clues += GraphClueDrafter().draft(state.query, facts, self.max_clues)
+            clues += drafter.graph.draft(state.query, facts, self.max_clues)
         if not evidence:
             return clues, {"memory": "none (offline)"}
         # One reading ranks the first-round sentences for feedback and drafts the answer.
-        reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
+        reading = drafter.reader.read(state.query, evidence, vector)
         ranked = [s["sentence"] for s in reading.details.get("sentences", [])]
-        clues += FeedbackClueDrafter().draft(state.query, ranked, kinds, self.max_clues)
+        clues += drafter.feedback.draft(state.query, ranked, kinds, self.max_clues)
         if "draft_answer" in kinds and reading.answer:
             clues.append(Clue(reading.answer, "draft_answer", "extractive-reader"))
         return clues, {"memory": "none (offline)"}

@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.embed.base import Embedder
 from rag.llm.base import LLM
 from rag.llm.structured import JsonOutput, array_of, json_object, limit_lists
 from rag.operators.llm_json import parse_json_object
 from rag.operators.reader.answer_spans import candidate_spans
+from rag.operators.reader.extractive import ExtractiveReader
 from rag.operators.reader.text import content_words
 
 logger = logging.getLogger(__name__)
@@ -223,3 +225,20 @@ def _parse_clues(reply: str, output: JsonOutput | None = None) -> tuple[list[str
         elif len(text.split()) >= MIN_CLUE_WORDS:
             spans.append(text)
     return spans, [s for s in subs if len(s.split()) >= MIN_CLUE_WORDS], answer
+
+
+class OfflineClueDrafters:
+    """The offline drafters together (implementation `feedback`): graph facts, pseudo-relevance
+    feedback and the extractive reader's draft answer, with one reader built for all of them."""
+
+    name = "feedback"
+
+    def __init__(self, embedder: Embedder) -> None:
+        """Build the reader that ranks first-round sentences and drafts the answer."""
+        self.reader = ExtractiveReader(embedder)
+        self.graph = GraphClueDrafter()
+        self.feedback = FeedbackClueDrafter()
+
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first question."""
+        self.reader.warm_up()

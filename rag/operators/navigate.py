@@ -83,6 +83,13 @@ class LeafReading:
     reply: str
 
 
+class EmbeddingNavigator:
+    """The offline navigator: no model and no prompt; the tree index walks down by the
+    similarity of its node vectors to the question (`indexers.tree.search`)."""
+
+    name = "embedding"
+
+
 class LLMNavigator:
     """Walks a summary tree with an LLM: choose a child at a node, answer or go back at a leaf."""
 

@@ -9,6 +9,7 @@ passages name, using the extractive reader's bridge follower.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -86,6 +87,11 @@ class Reasoner(ABC):
         self, question: str, passages: Sequence[Passage], thoughts: Sequence[str]
     ) -> Thought:
         """The next thought, or a stopping one."""
+
+    def for_question(self, question: str, vector: np.ndarray | None = None) -> Reasoner:
+        """The reasoner to use for one question's loop: itself, unless it keeps per-question
+        state (then a fresh copy sharing what was built); `vector` spares re-embedding."""
+        return self
 
 
 class ReasoningExample(BaseModel):
@@ -287,6 +293,18 @@ class BridgeReasoner(Reasoner):
         self.question_vectors = dict(question_vectors or {})
         # The name behind each thought it wrote and the sentence that named it.
         self._looked_up: dict[str, tuple[str, str]] = {}
+
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first thought."""
+        self.reader.warm_up()
+
+    def for_question(self, question: str, vector: np.ndarray | None = None) -> BridgeReasoner:
+        """A copy with its own look-up memory, sharing the reader: one per question's loop, so
+        a reasoner built once per index serves questions in parallel."""
+        fresh = copy.copy(self)
+        fresh.question_vectors = {question: vector} if vector is not None else {}
+        fresh._looked_up = {}
+        return fresh
 
     def next_thought(
         self, question: str, passages: Sequence[Passage], thoughts: Sequence[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -55,3 +56,38 @@ def recognize_facts(llm: LLM, question: str, facts: Sequence[str]) -> np.ndarray
         dropped = len(numbers) - len(kept)
         logger.warning("recognition filter: %d out-of-range numbers dropped", dropped)
     return np.array(kept, dtype=np.int64)
+
+
+class FactFilter(Protocol):
+    """Keeps the facts matched to a query that should seed the graph walk."""
+
+    name: str
+
+    def keep(self, question: str, facts: Sequence[str]) -> np.ndarray:
+        """Indices of the facts to keep, in their original order."""
+        ...
+
+
+class LLMRecognition:
+    """HippoRAG 2's recognition memory as an operator: the LLM keeps the facts that bear on
+    a question (see `recognize_facts`)."""
+
+    name = "llm"
+
+    def __init__(self, llm: LLM) -> None:
+        """Keep the client; each question is one call (the LLM layer caches and retries)."""
+        self.llm = llm
+
+    def keep(self, question: str, facts: Sequence[str]) -> np.ndarray:
+        """Indices of the facts to keep, in their original order."""
+        return recognize_facts(self.llm, question, facts)
+
+
+class KeepAllFacts:
+    """The offline default: no filter, every matched fact seeds the graph walk."""
+
+    name = "keep_all"
+
+    def keep(self, question: str, facts: Sequence[str]) -> np.ndarray:
+        """Every fact's index."""
+        return np.arange(len(facts))

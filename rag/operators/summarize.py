@@ -10,7 +10,6 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.errors import ConfigError
 from rag.llm.base import LLM
 from rag.operators.reader.text import split_sentences
 from rag.tokens import count_tokens
@@ -191,17 +190,6 @@ class LLMSummarizer:
             logger.info("summarize: reply of %d tokens cut to %d", count_tokens(text), limit)
             text = cut_at_sentence(text, limit)
         return Summary(text, self.name, model=self.llm.model, prompt_version=PROMPT_VERSION)
-
-
-def make_summarizer(spec: str, llm: LLM | None, max_tokens: int = 100) -> Summarizer:
-    """'extractive', 'llm' (ConfigError without an LLM), or 'auto' (llm when one is given)."""
-    if spec == "llm" and llm is None:
-        raise ConfigError("summarizer 'llm' needs an LLM: set llm.provider, or use 'extractive'")
-    if spec in ("llm", "auto") and llm is not None:
-        return LLMSummarizer(llm, max_tokens)
-    if spec in ("extractive", "auto"):
-        return ExtractiveSummarizer(max_tokens)
-    raise ConfigError(f"unknown summarizer {spec!r}: use 'extractive', 'llm' or 'auto'")
 
 
 def clean_reply(reply: str) -> str:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from rag.errors import ConfigError, LLMError
+from rag.operators.per_index import build_operator
 from rag.operators.summarize import (
     EMPTY_REPLY,
     PROMPT_VERSION,
     ExtractiveSummarizer,
     LLMSummarizer,
-    make_summarizer,
 )
 from rag.tokens import count_tokens
 from tests.conftest import FACTS
@@ -130,18 +130,19 @@ def test_fifty_sentences_are_fast() -> None:
     assert sorted(times)[10] < 0.05
 
 
-def test_make_summarizer_by_spec(make_stub: Any) -> None:
+def test_summarizer_by_spec(make_stub: Any) -> None:
     """'auto' follows the LLM; 'llm' without one, or an unknown name, is a ConfigError."""
     _, llm = make_stub(lambda messages: "ok")
-    assert isinstance(make_summarizer("extractive", llm), ExtractiveSummarizer)
-    assert isinstance(make_summarizer("auto", None), ExtractiveSummarizer)
-    made = make_summarizer("auto", llm, max_tokens=42)
+    assert isinstance(build_operator("summarizer", "extractive", llm=llm), ExtractiveSummarizer)
+    assert isinstance(build_operator("summarizer", "auto"), ExtractiveSummarizer)
+    assert isinstance(build_operator("summarizer", "offline", llm=llm), ExtractiveSummarizer)
+    made = build_operator("summarizer", "auto", llm=llm, max_tokens=42)
     assert isinstance(made, LLMSummarizer) and made.max_tokens == 42
     assert made.fallback.max_tokens == 42
     with pytest.raises(ConfigError, match="needs an LLM"):
-        make_summarizer("llm", None)
-    with pytest.raises(ConfigError, match="unknown summarizer 'abstractive'"):
-        make_summarizer("abstractive", llm)
+        build_operator("summarizer", "llm")
+    with pytest.raises(ConfigError, match="unknown summarizer 'abstractive'; known: auto"):
+        build_operator("summarizer", "abstractive", llm=llm)
 
 
 # --- LLM --------------------------------------------------------------------------------------

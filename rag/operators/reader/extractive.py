@@ -62,6 +62,10 @@ class ExtractiveReader(Reader):
         self.sentence_pool = sentence_pool
         self.max_hops = max_hops
 
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first reading."""
+        self.embedder.warm_up()
+
     def read(
         self,
         question: str,

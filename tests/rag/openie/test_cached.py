@@ -16,8 +16,8 @@ from rag.operators.openie import (
     HippoRAGOpenIECache,
     LLMOpenIE,
     PatternOpenIE,
-    make_extractor,
 )
+from rag.operators.per_index import build_operator
 from rag.settings import LLMSettings
 from rag.types import Passage
 from tests.conftest import FACTS
@@ -85,21 +85,22 @@ def test_interrupted_run_resumes(tmp_path: Path) -> None:
     assert [f.passage_id for f in found] == [p.id for p in passages]
 
 
-def test_make_extractor(tmp_path: Path) -> None:
+def test_extractor_by_spec(tmp_path: Path) -> None:
     """Specs map to extractors; a cache dir wraps the LLM only; bad specs are errors."""
-    assert isinstance(make_extractor("offline"), PatternOpenIE)
-    assert isinstance(make_extractor(" pattern "), PatternOpenIE)
+    assert isinstance(build_operator("openie", "offline"), PatternOpenIE)
+    assert isinstance(build_operator("openie", "auto"), PatternOpenIE)
+    assert isinstance(build_operator("openie", " pattern "), PatternOpenIE)
     # The rules are fast and change with the code: caching them would serve stale triples.
-    assert isinstance(make_extractor("pattern", cache_dir=tmp_path), PatternOpenIE)
-    from_file = make_extractor("cache:/data/openie-x.json", cache_dir=tmp_path)
+    assert isinstance(build_operator("openie", "pattern", cache_dir=tmp_path), PatternOpenIE)
+    from_file = build_operator("openie", "cache:/data/openie-x.json", cache_dir=tmp_path)
     assert isinstance(from_file, HippoRAGOpenIECache)
     assert from_file.path == Path("/data/openie-x.json")
     assert isinstance(from_file.fallback, PatternOpenIE)
     with pytest.raises(ConfigError, match="needs an LLM"):
-        make_extractor("llm")
-    for bad in ("spacy", "cache:", ""):
-        with pytest.raises(ConfigError, match="unknown extractor"):
-            make_extractor(bad)
+        build_operator("openie", "llm")
+    for bad in ("spacy", "cache:", "", "pattern:x"):
+        with pytest.raises(ConfigError, match=r"unknown openie .*known: auto, llm, offline"):
+            build_operator("openie", bad)
     settings = LLMSettings(
         provider="openai",
         model="m",
@@ -110,7 +111,7 @@ def test_make_extractor(tmp_path: Path) -> None:
     llm = make_llm(settings, tmp_path / "llm")
     assert llm is not None
     with llm:
-        cached = make_extractor("llm", llm=llm, cache_dir=tmp_path)
+        cached = build_operator("openie", "llm", llm=llm, cache_dir=tmp_path)
         assert isinstance(cached, CachedExtractor) and isinstance(cached.inner, LLMOpenIE)
         assert cached.name == "llm:m" and cached.inner.max_workers == 3
         # Entries are keyed by prompts and decoding parameters too, so edits never serve stale.
