@@ -1,4 +1,17 @@
-"""An offline reader that quotes the best-supported sentence and cuts an answer span out of it."""
+"""An offline reader that quotes the best-supported sentence and cuts an answer span out of it.
+
+FROZEN BASELINE. This reader is kept as a documented baseline, not developed further. It ranks
+the top passages' sentences (embedding similarity, word overlap, passage rank), then cuts a
+span whose type fits the question's wh-word (a name, date, number, quoted title or noun
+chunk), following a bridge through a named entity when the best sentence leaves question words
+unmatched. Its English rules (the word lists and cues in `text`, `answer_spans` and
+`span_choice`, down to "a short number ends a name" for "Ariane 5") were tuned on the same
+evaluation sets the README reports, so its scores there flatter it. Its rules must not be
+tuned further on the shared evaluation sets (MuSiQue, HotpotQA, QMSum and the bundled
+samples the tests read): a change here must be a bug fix argued without those sets' scores.
+The way up is a reader that reads: the LLM reader (`rag.operators.reader.llm`; `reader: llm`,
+or `auto` with an LLM configured), or a new reader registered in `rag.operators.registry`.
+"""
 
 from __future__ import annotations
 
