@@ -6,48 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipelines.trace import trace_tree
-from rag.types import (
-    BM25Reason,
-    DenseReason,
-    FusionReason,
-    GraphReason,
-    Hit,
-    HitReason,
-    Passage,
-    TraceEvent,
-    TreeReason,
-)
+from rag.trace_outputs import CluesOutput, IterateOutput, RoundOutput
+from rag.types import Hit, HitReason, Passage, TraceEvent
+from rag.types import shorten as shorten  # tables, labels and outlines cut texts the same way
 
 
 def reason_text(reason: HitReason | None) -> str:
-    """One line saying why a retriever returned a passage."""
-    if reason is None:
-        return ""
-    if isinstance(reason, DenseReason):
-        return f"cosine {reason.similarity:.3f}"
-    if isinstance(reason, BM25Reason):
-        return "terms: " + (", ".join(reason.terms) or "none")
-    if isinstance(reason, GraphReason):
-        if reason.fallback:
-            return f"{reason.method}: dense fallback ({reason.fallback})"
-        mass = f"PageRank {reason.pagerank:.4f}, " if reason.pagerank is not None else ""
-        seeds = ", ".join(name for name, _ in reason.seeds[:3])
-        return f"{reason.method}: {mass}cosine {reason.dense:.3f}" + (
-            f"; seeds {seeds}" if seeds else ""
-        )
-    if isinstance(reason, TreeReason):
-        sim = f", cosine {reason.similarity:.3f}" if reason.similarity is not None else ""
-        return f"tree layer {reason.layer} via {' › '.join(reason.path)}{sim}"
-    if isinstance(reason, FusionReason):
-        ranks = sorted(reason.ranks.items(), key=lambda kv: kv[1])
-        return "RRF: " + ", ".join(f"{shorten(name)} #{rank}" for name, rank in ranks)
-    return reason.type
-
-
-def shorten(text: str, limit: int = 40) -> str:
-    """A text on one line, cut with an ellipsis to fit a table cell, label or outline row."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """One line saying why a retriever returned a passage (the reason says it itself)."""
+    return reason.describe() if reason is not None else ""
 
 
 def passage_label(passage: Passage | None, passage_id: str) -> str:
@@ -136,19 +102,24 @@ def compare_rows(
     return sorted(rows, key=lambda r: min(r["rank A"] or 10**6, r["rank B"] or 10**6))
 
 
-def events_named(events: Sequence[TraceEvent], prefix: str) -> list[TraceEvent]:
-    """The events whose step name starts with `prefix` (e.g. 'draft_clues', 'iterate')."""
-    return [e for e in events if e.step.split(":", 1)[0] == prefix]
+def clue_events(events: Sequence[TraceEvent]) -> list[tuple[TraceEvent, CluesOutput]]:
+    """The draft_clues steps of a trace, with their outputs."""
+    return [(e, e.outputs) for e in events if isinstance(e.outputs, CluesOutput)]
 
 
-def clue_rows(event: TraceEvent, hits: Sequence[Hit]) -> list[dict[str, Any]]:
+def iterate_events(events: Sequence[TraceEvent]) -> list[tuple[TraceEvent, IterateOutput]]:
+    """The iterate steps of a trace, with their outputs."""
+    return [(e, e.outputs) for e in events if isinstance(e.outputs, IterateOutput)]
+
+
+def clue_rows(clues: CluesOutput, hits: Sequence[Hit]) -> list[dict[str, Any]]:
     """Per final hit, which searched texts (the question and each clue) found it."""
     found_by: dict[str, list[str]] = {}
-    for pid in event.outputs.get("question_hits", []):
+    for pid in clues.question_hits:
         found_by.setdefault(pid, []).append("question")
-    for clue in event.outputs.get("clues", []):
-        for pid in clue.get("hits", []):
-            found_by.setdefault(pid, []).append(clue.get("text", ""))
+    for clue in clues.clues:
+        for pid in clue.hits:
+            found_by.setdefault(pid, []).append(clue.text)
     return [
         {"rank": n, "passage": h.passage_id, "found by": found_by.get(h.passage_id, [])}
         for n, h in enumerate(hits, start=1)
@@ -159,18 +130,18 @@ def iteration_rounds(events: Sequence[TraceEvent], parent: int) -> list[dict[str
     """The rounds of one `iterate` step: what each searched and what it newly retrieved."""
     rounds = []
     for e in events:
-        if e.parent != parent or not e.step.startswith("iteration:"):
-            continue
         out = e.outputs
+        if e.parent != parent or not isinstance(out, RoundOutput):
+            continue
         rounds.append(
             {
-                "round": int(e.step.split(":", 1)[1]),
-                "searched": e.inputs.get("query") or out.get("thought") or "",
-                "stop": out.get("stop_reason") or ("stop" if out.get("stop") else ""),
-                "new": list(out.get("new", [])),
-                "top": list(out.get("top", [])),
+                "round": out.round,
+                "searched": out.query or out.thought or "",
+                "stop": out.stop_reason or ("stop" if out.stop else ""),
+                "new": list(out.new),
+                "top": list(out.top),
                 "ms": round(e.seconds * 1000, 1),
-                "details": {k: v for k, v in out.items() if k not in ("top", "new")},
+                "details": out.model_dump(exclude={"type", "top", "new"}, exclude_none=True),
             }
         )
     return rounds

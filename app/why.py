@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app import resources
-from app.explain import clue_rows, events_named, iteration_rounds, passage_label
+from app.explain import clue_events, clue_rows, iterate_events, iteration_rounds, passage_label
 from app.pictures import layered_positions, network_figure, pagerank_subgraph
 from app.trees import path_rows
-from app.widgets import guard
+from app.widgets import guard, passages_of
+from rag.trace_outputs import CluesOutput, IterateOutput
 from rag.types import GraphReason, Hit, Passage, TraceEvent, TreeReason
 
 
@@ -33,14 +35,14 @@ def show_why(
         shown = True
         with st.container(border=True), guard("Reading the tree for the hits' paths"):
             _tree_panel(hits, index_path, titles)
-    for event in events_named(events, "draft_clues"):
+    for _, clues in clue_events(events):
         shown = True
         with st.container(border=True):
-            _clue_panel(event, hits, titles)
-    for event in events_named(events, "iterate"):
+            _clue_panel(clues, hits, titles)
+    for event, iterated in iterate_events(events):
         shown = True
         with st.container(border=True):
-            _iterate_panel(event, events, titles)
+            _iterate_panel(event.id, iterated, events, titles, index_path)
     if not shown:
         st.caption("No graph, tree, clue or iteration steps in this pipeline.")
 
@@ -82,23 +84,24 @@ def _tree_panel(hits: Sequence[Hit], index_path: Path | None, titles: dict[str, 
             st.markdown("\n".join(lines))
 
 
-def _clue_panel(event: TraceEvent, hits: Sequence[Hit], titles: dict[str, str]) -> None:
+def _clue_panel(out: CluesOutput, hits: Sequence[Hit], titles: dict[str, str]) -> None:
     """The clues drafted, what each found, and which clue found each final hit."""
-    out = event.outputs
-    st.markdown(f"#### Clues ({out.get('memory', '')})")
+    drafters = ", ".join(out.drafters)
+    st.markdown("#### Clues")
+    st.caption(f"memory: {out.memory or 'none'}" + (f" · drafters: {drafters}" if drafters else ""))
     clues = pd.DataFrame(
         [
             {
-                "clue": c.get("text", ""),
-                "kind": c.get("kind", ""),
-                "drafter": c.get("drafter", ""),
-                "found": ", ".join(titles.get(p, p) for p in c.get("hits", [])),
+                "clue": c.text,
+                "kind": c.kind,
+                "drafter": c.drafter,
+                "found": ", ".join(titles.get(p, p) for p in c.hits),
             }
-            for c in out.get("clues", [])
+            for c in out.clues
         ]
     )
     st.dataframe(clues, hide_index=True, width="stretch")
-    rows = clue_rows(event, hits)
+    rows = clue_rows(out, hits)
     for row in rows:
         row["title"] = titles.get(row["passage"], row["passage"])
         row["found by"] = " | ".join(row["found by"]) or "(fusion only)"
@@ -110,19 +113,35 @@ def _clue_panel(event: TraceEvent, hits: Sequence[Hit], titles: dict[str, str]) 
     )
 
 
-def _iterate_panel(event: TraceEvent, events: Sequence[TraceEvent], titles: dict[str, str]) -> None:
+def _iterate_panel(
+    parent: int,
+    out: IterateOutput,
+    events: Sequence[TraceEvent],
+    titles: dict[str, str],
+    index_path: Path | None,
+) -> None:
     """Each round: the text searched (question, then thoughts) and what it newly retrieved."""
-    out = event.outputs
     st.markdown(
-        f"#### Iterations: {len(out.get('thoughts', []))} thoughts, "
-        f"stopped on {out.get('stop_reason', '?')}"
+        f"#### Iterations: {len(out.thoughts)} thoughts, stopped on {out.stop_reason or '?'}"
     )
-    if out.get("answer"):
-        st.caption(f"reasoner's answer: {out['answer']}")
-    for row in iteration_rounds(events, event.id):
+    if out.answer:
+        st.caption(f"reasoner's answer: {out.answer}")
+    rows = iteration_rounds(events, parent)
+    # Passages a round found and the final ranking dropped are named by title too.
+    titles = _round_titles(rows, titles, index_path)
+    for row in rows:
         label = "question" if row["round"] == 0 else f"thought {row['round']}"
         new = ", ".join(titles.get(p, p) for p in row["new"]) or "nothing new"
         stop = f" — stop: {row['stop']}" if row["stop"] else ""
         st.markdown(f"**{label}**: {row['searched'] or '(none)'}{stop}")
         top = ", ".join(titles.get(p, p) for p in row["top"][:5])
         st.caption(f"new: {new} · top after the round: {top} · {row['ms']} ms")
+
+
+def _round_titles(
+    rows: list[dict[str, Any]], titles: dict[str, str], index_path: Path | None
+) -> dict[str, str]:
+    """Titles for every passage the rounds name, not only the final hits (fetched by id)."""
+    missing = [p for r in rows for p in [*r["new"], *r["top"]] if p not in titles]
+    found = passages_of(index_path, missing)
+    return {**titles, **{pid: passage_label(p, pid) for pid, p in found.items()}}

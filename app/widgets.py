@@ -54,15 +54,16 @@ def index_picker() -> Path | None:
     remembered = st.session_state.get("chosen_index")
     labels = [roots.label(c) for c in choices]
     linked = st.query_params.get("index")  # a link may name the index: ?index=demo
-    if remembered and Path(remembered) in choices:
-        start = choices.index(Path(remembered))
-    elif linked in labels:
-        start = labels.index(linked)
-    else:
-        start = 0
-    chosen = st.sidebar.selectbox(
-        "Index dir", choices, index=start, format_func=roots.label, key=INDEX_KEY
-    )
+    # The widget's state is the one record of the choice: an `index=` that changed from run
+    # to run made a new widget, which could fall back to the first dir in the list.
+    if st.session_state.get(INDEX_KEY) not in choices:
+        if remembered and Path(remembered) in choices:
+            st.session_state[INDEX_KEY] = Path(remembered)
+        elif linked in labels:
+            st.session_state[INDEX_KEY] = choices[labels.index(linked)]
+        else:
+            st.session_state[INDEX_KEY] = choices[0]
+    chosen = st.sidebar.selectbox("Index dir", choices, format_func=roots.label, key=INDEX_KEY)
     st.session_state["chosen_index"] = str(chosen)
     return chosen
 
@@ -146,4 +147,5 @@ def show_trace(events: Sequence[TraceEvent], key: str) -> None:
             key=f"{key}_event",
         )
         event = events[chosen]
-        st.json({"inputs": event.inputs, "outputs": event.outputs}, expanded=2)
+        outputs = event.outputs.model_dump(mode="json")
+        st.json({"inputs": event.inputs, "outputs": outputs}, expanded=2)

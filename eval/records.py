@@ -30,6 +30,9 @@ class QuestionRecord(BaseModel):
     llm_tokens: int = 0
     trace: list[dict[str, Any]] = Field(description="Per step: name, ms, LLM calls.")
     scores: dict[str, float | None]
+    drafters: list[str] = Field(
+        default_factory=list, description="The clue drafters that ran (clue pipelines)."
+    )
     category: int | None = Field(
         default=None, description="The question's category (LoCoMo's 1-5), for per-category means."
     )

@@ -90,6 +90,9 @@ class ResultTable:
                 parts.append("recall@5 by round " + " → ".join(f"{x:.3f}" for x in curve))
             if r.get("clues_per_question") is not None:
                 parts.append(f"{r['clues_per_question']:.1f} clues per question")
+            if r.get("clue_drafters"):
+                ran = ", ".join(f"{name} {n}" for name, n in r["clue_drafters"].items())
+                parts.append(f"clue drafters (questions): {ran}")
             if r.get("llm_calls"):
                 parts.append(
                     f"{r['llm_calls_per_question']:.1f} LLM calls and "

@@ -20,7 +20,7 @@ from eval.metrics import (
     token_f1,
 )
 from eval.records import QuestionRecord
-from eval.wrapped_steps import trace_scores, wrapped_summary
+from eval.wrapped_steps import clue_drafters, trace_scores, wrapped_summary
 from rag.types import Answer
 
 #: The cutoff of nDCG, reported for every dataset whatever the recall cutoffs.
@@ -68,6 +68,7 @@ def question_record(
         llm_tokens=sum(e.llm_tokens for e in answer.trace if e.parent is None),
         trace=QuestionRecord.trace_summary(answer),
         scores=scores,
+        drafters=clue_drafters(answer),
         category=category_of(item),
     )
 
@@ -103,5 +104,5 @@ def aggregate(
     if records:
         row["llm_calls_per_question"] = round(row["llm_calls"] / len(records), 2)
         row["llm_tokens_per_question"] = round(row["llm_tokens"] / len(records), 1)
-    row.update(wrapped_summary([r.scores for r in records]))
+    row.update(wrapped_summary([r.scores for r in records], [r.drafters for r in records]))
     return row

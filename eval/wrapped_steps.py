@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import recall_at_k
+from rag.trace_outputs import CluesOutput, IterateOutput
 from rag.types import Answer
 
 #: The cut-off of the per-round recall curve.
@@ -20,21 +21,36 @@ def trace_scores(answer: Answer, gold: Collection[str]) -> dict[str, float | Non
     clues a clue step searched ('clues'); empty for pipelines that have neither."""
     scores: dict[str, float | None] = {}
     for event in answer.trace:
-        rounds = event.outputs.get("rounds")
-        if isinstance(rounds, list):
-            for n, ranked in enumerate(rounds):
+        out = event.outputs
+        if isinstance(out, IterateOutput):
+            for n, ranked in enumerate(out.rounds):
                 scores[f"recall@{CURVE_K}@round{n}"] = recall_at_k(ranked, gold, CURVE_K)
-        clues = event.outputs.get("clues")
-        if isinstance(clues, list):
-            searched = [c for c in clues if isinstance(c, dict) and c.get("hits")]
-            scores["clues"] = float(len(searched))
+        if isinstance(out, CluesOutput):
+            scores["clues"] = float(sum(1 for c in out.clues if c.hits))
     return scores
 
 
-def wrapped_summary(scores: Sequence[dict[str, float | None]]) -> dict[str, Any]:
+def clue_drafters(answer: Answer) -> list[str]:
+    """The clue drafters that ran for one question, in the order they ran, once each."""
+    names = (
+        d for e in answer.trace if isinstance(e.outputs, CluesOutput) for d in e.outputs.drafters
+    )
+    return list(dict.fromkeys(names))
+
+
+def wrapped_summary(
+    scores: Sequence[dict[str, float | None]], drafters: Sequence[Sequence[str]] = ()
+) -> dict[str, Any]:
     """The recall curve (a round missing for a question that stopped early keeps its last
-    value) and mean clues per question, over a pipeline's questions."""
+    value), mean clues per question, and how many questions each clue drafter ran for, over a
+    pipeline's questions."""
     summary: dict[str, Any] = {}
+    ran: dict[str, int] = {}
+    for names in drafters:
+        for name in names:
+            ran[name] = ran.get(name, 0) + 1
+    if ran:
+        summary["clue_drafters"] = ran
     curves = []
     for s in scores:
         points = sorted(

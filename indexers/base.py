@@ -6,15 +6,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from indexers.context import BuildContext
 from rag.errors import ConfigError
 from rag.query import Query
+from rag.trace_outputs import DETAILED_KINDS, SearchDetails
 from rag.types import Hit, Passage
+
+if TYPE_CHECKING:
+    from indexers.tree.model import SummaryTree
 
 
 class KindConfig(BaseModel):
@@ -29,10 +33,44 @@ class NoOptions(KindConfig):
 
 @dataclass
 class SearchResult:
-    """Hits, best first, and what the search found on the way (seeds, facts, ...) for traces."""
+    """Hits, best first, and what the search found on the way (seeds, facts, ...) for traces.
+
+    A kind's `_search` reports `details` as a mapping; `search_with_details` validates it into
+    `search`, the kind's typed details, which is what steps and the inspector read.
+    """
 
     hits: list[Hit]
     details: dict[str, Any] = field(default_factory=dict)
+    search: SearchDetails | None = None
+
+
+_SEARCH_DETAILS: TypeAdapter[SearchDetails] = TypeAdapter(SearchDetails)
+
+
+def typed_details(kind: str, details: Mapping[str, Any]) -> SearchDetails | None:
+    """A kind's reported details as its typed model; a key the model lacks is an error."""
+    if not details or kind not in DETAILED_KINDS:
+        return None
+    return _SEARCH_DETAILS.validate_python({"type": kind, **details})
+
+
+@runtime_checkable
+class FactSource(Protocol):
+    """An index that can name the facts nearest a query (a knowledge graph)."""
+
+    def nearest_facts(self, vector: np.ndarray, limit: int) -> list[str]:
+        """The texts of the `limit` facts most similar to a query vector, nearest first."""
+        ...
+
+
+@runtime_checkable
+class CorpusMemory(Protocol):
+    """An index that holds a compressed view of the whole corpus: a tree of summaries."""
+
+    @property
+    def tree(self) -> SummaryTree:
+        """The summary tree, whose upper levels summarize the corpus."""
+        ...
 
 
 SearchT = TypeVar("SearchT", bound=KindConfig)
@@ -116,7 +154,10 @@ class Index(ABC, Generic[SearchT]):
         if isinstance(query, str):
             query = Query(query, embedder=getattr(self, "embedder", None))
         where = f"{self.kind} search config"
-        return self._search(query, k, validate_config(self.search_config, config, where))
+        result = self._search(query, k, validate_config(self.search_config, config, where))
+        if result.search is None:
+            result.search = typed_details(self.kind, result.details)
+        return result
 
     @abstractmethod
     def _search(self, query: Query, k: int, config: SearchT) -> SearchResult:

@@ -17,6 +17,7 @@ from rag.llm.base import LLM
 from rag.query import Query
 from rag.settings import Settings
 from rag.store import PassageStore
+from rag.trace_outputs import StepOutput
 from rag.types import Answer, Hit, TraceEvent
 
 #: Query sources every pipeline has: the question, drafted clues, the latest thought.
@@ -108,10 +109,10 @@ class QueryState:
             return self.thoughts[-1:]
         return list(self.texts.get(source, []))
 
-    def record(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+    def record(self, inputs: dict[str, Any], outputs: StepOutput) -> None:
         """Set what the running step saw and did on its trace event."""
         if not self.open_events:
             raise RuntimeError("record() called outside a running step")
         event = self.open_events[-1]
         event.inputs.update(inputs)
-        event.outputs.update(outputs)
+        event.outputs = outputs

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from rag.trace_outputs import OtherOutput, StepOutput, legacy_outputs
 
 
 def passage_id(text: str, title: str | None = None) -> str:
@@ -46,12 +48,22 @@ class Passage(BaseModel):
         return f"{self.title}\n{self.text}" if self.title else self.text
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """A text on one line, cut with an ellipsis to fit a table cell, label or outline row."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 class _Reason(BaseModel):
     """Why a retriever returned a passage; `query` is set when it searched another text."""
 
     query: str | None = Field(
         None, description="The text searched (a clue, a thought) when it was not the question."
     )
+
+    def describe(self) -> str:
+        """One line saying why the passage was returned (each reason says it its own way)."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe itself")
 
 
 class DenseReason(_Reason):
@@ -60,12 +72,20 @@ class DenseReason(_Reason):
     type: Literal["dense"] = "dense"
     similarity: float
 
+    def describe(self) -> str:
+        """E.g. 'cosine 0.812'."""
+        return f"cosine {self.similarity:.3f}"
+
 
 class BM25Reason(_Reason):
     """Lexical match: the query terms (stemmed) that the passage contains."""
 
     type: Literal["bm25"] = "bm25"
     terms: list[str] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        """E.g. 'terms: curi, born'."""
+        return "terms: " + (", ".join(self.terms) or "none")
 
 
 class GraphReason(_Reason):
@@ -84,6 +104,16 @@ class GraphReason(_Reason):
     )
     fallback: str | None = Field(None, description="Why dense ranking stood in for the graph.")
 
+    def describe(self) -> str:
+        """The method, PageRank mass, cosine and the first seeds (or why dense stood in)."""
+        if self.fallback:
+            return f"{self.method}: dense fallback ({self.fallback})"
+        mass = f"PageRank {self.pagerank:.4f}, " if self.pagerank is not None else ""
+        seeds = ", ".join(name for name, _ in self.seeds[:3])
+        return f"{self.method}: {mass}cosine {self.dense:.3f}" + (
+            f"; seeds {seeds}" if seeds else ""
+        )
+
 
 class TreeReason(_Reason):
     """A node of a summary tree: the path of node ids from the root and the node's layer."""
@@ -96,6 +126,11 @@ class TreeReason(_Reason):
     similarity: float | None = Field(None, description="Cosine similarity of query and passage.")
     navigator: str | None = Field(None, description="navigate: llm or embedding.")
 
+    def describe(self) -> str:
+        """The layer and the path of nodes that led to the passage."""
+        sim = f", cosine {self.similarity:.3f}" if self.similarity is not None else ""
+        return f"tree layer {self.layer} via {' › '.join(self.path)}{sim}"
+
 
 class FusionReason(_Reason):
     """Reciprocal-rank fusion: the rank in each input list and that list's own reason."""
@@ -103,6 +138,11 @@ class FusionReason(_Reason):
     type: Literal["fusion"] = "fusion"
     ranks: dict[str, int]
     sources: dict[str, HitReason] = Field(default_factory=dict)
+
+    def describe(self) -> str:
+        """The rank in each fused list, best first."""
+        ranks = sorted(self.ranks.items(), key=lambda kv: kv[1])
+        return "RRF: " + ", ".join(f"{shorten(name)} #{rank}" for name, rank in ranks)
 
 
 HitReason = Annotated[
@@ -139,11 +179,23 @@ class TraceEvent(BaseModel):
     parent: int | None = None
     step: str
     inputs: dict[str, Any] = Field(default_factory=dict)
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: StepOutput = Field(default_factory=OtherOutput)
     seconds: float = 0.0
     llm_calls: int = Field(0, description="Backend requests (cache hits not counted).")
     llm_cached: int = Field(0, description="Calls answered from the LLM disk cache.")
     llm_tokens: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tag_old_outputs(cls, data: Any) -> Any:
+        """Outputs saved before they were typed carry no `type`; the step label gives it."""
+        if not isinstance(data, dict):
+            return data
+        outputs = data.get("outputs")
+        if isinstance(outputs, dict) and "type" not in outputs:
+            inputs = data.get("inputs") or {}
+            return {**data, "outputs": legacy_outputs(str(data.get("step", "")), inputs, outputs)}
+        return data
 
 
 class Answer(BaseModel):

@@ -181,3 +181,16 @@ def navigate_by_embedding(
         for child in node.children:
             heapq.heappush(heap, (-sims[child], child, (*path, child)))
     return TreeSearchResult(hits, walk=walk, details={"navigator": "embedding"})
+
+
+def summary_memory(tree: SummaryTree, budget: int) -> list[str]:
+    """The tree's highest summaries, level by level, while their text fits `budget` tokens:
+    the compressed view of the corpus a clue drafter reads."""
+    summaries = sorted(tree.summary_nodes(), key=lambda n: (-n.level, n.id))
+    memory, used = [], 0
+    for node in summaries:
+        if used + node.tokens > budget:
+            break
+        memory.append(node.text)
+        used += node.tokens
+    return memory

@@ -3,45 +3,64 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 
-from indexers.base import SearchResult
+from indexers.base import CorpusMemory, FactSource, SearchResult
+from indexers.tree.search import summary_memory
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
+from pipelines.steps.retrieve import ranked_ids
 from pipelines.steps.wrapped import WrappedRetrieval
+from rag.errors import ConfigError
 from rag.fusion import reciprocal_rank_fusion
 from rag.operators.clues import (
     CLUE_KINDS,
     Clue,
     ClueKind,
+    FeedbackClueDrafter,
+    GraphClueDrafter,
     LLMClueDrafter,
 )
-from rag.operators.registry import resolve
-from rag.operators.specs import DrafterSpec, help_text
+from rag.operators.reader.extractive import ExtractiveReader
+from rag.trace_outputs import CluesOutput, ClueTrace
 from rag.types import Hit, Passage
 
 logger = logging.getLogger(__name__)
 
 #: How many first-round passages the offline drafters read.
 FEEDBACK_PASSAGES = 3
+#: The drafter name of a draft answer read out of the first-round passages.
+READER_DRAFTER = "extractive-reader"
 
 
-def corpus_memory(state: QueryState, evidence: list[Passage], budget: int) -> tuple[str, list[str]]:
-    """What the LLM drafter reads: a tree's upper levels when the index dir has a tree (its
-    highest levels that fit `budget` tokens), else the first-round passages."""
-    if "tree" in state.resources.indexes:
-        tree = getattr(state.resources.index("tree"), "tree", None)
-        summaries = sorted(tree.summary_nodes(), key=lambda n: (-n.level, n.id)) if tree else []
-        memory, used = [], 0
-        for node in summaries:
-            if used + node.tokens > budget:
-                break
-            memory.append(node.text)
-            used += node.tokens
+@dataclass
+class _Drafted:
+    """The clues drafted, the drafters that ran, and the memory the drafting read."""
+
+    clues: list[Clue]
+    drafters: list[str]
+    memory: str
+    memory_texts: int | None = None
+
+    def add(self, drafter: str, clues: list[Clue]) -> None:
+        """Count a drafter that ran, whatever it found, and keep its clues."""
+        self.drafters.append(drafter)
+        self.clues.extend(clues)
+
+
+def corpus_memory(
+    state: QueryState, memory_from: str | None, evidence: list[Passage], budget: int
+) -> tuple[str, list[str]]:
+    """What the LLM drafter reads: the summaries of the index `memory_from` names (its highest
+    levels that fit `budget` tokens), else the first-round passages."""
+    if memory_from is not None:
+        index = state.resources.index(memory_from)
+        memory = summary_memory(index.tree, budget) if isinstance(index, CorpusMemory) else []
         if memory:
-            return "tree summaries", memory
+            return f"{memory_from} summaries", memory
     return "retrieved passages", [p.text for p in evidence]
 
 
@@ -71,11 +90,24 @@ class DraftCluesStep(Step):
 
     retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
     kinds: list[ClueKind] = Field(default_factory=lambda: list(CLUE_KINDS))
-    drafter: DrafterSpec = Field("auto", description=help_text("drafter", "What drafts the clues"))
+    drafter: Literal["auto", "llm", "offline"] = Field(
+        "auto", description="auto = llm when an LLM is configured, else offline."
+    )
     max_clues: int = Field(4, ge=1, description="Clues searched at most.")
     clue_k: int = Field(3, ge=1, description="Hits kept per clue (MemoRAG: 3).")
     fusion: Literal["rrf", "union"] = "rrf"
     memory_tokens: int = Field(3000, ge=100, description="LLM: budget of the corpus memory.")
+    memory_from: str | None = Field(
+        None,
+        description="LLM: the index whose summaries are the corpus memory (a tree); "
+        "default the first-round passages.",
+    )
+    facts_from: str | None = Field(
+        None,
+        description="Offline: the index whose facts nearest the question are span clues too "
+        "(a graph); default none. Named here, so that what else the index dir holds never "
+        "changes the clues.",
+    )
     output: str = Field("clues", description="Name of the fused hit list.")
 
     @property
@@ -88,42 +120,56 @@ class DraftCluesStep(Step):
         return [self.output]
 
     def index_names(self) -> set[str]:
-        """The wrapped index."""
-        return {self.retrieve.index}
+        """The wrapped index, and the memory and fact indexes it names."""
+        named = {self.retrieve.index, self.memory_from, self.facts_from}
+        return {name for name in named if name is not None}
 
     def check_resources(self, resources: Resources) -> None:
-        """The wrapped index exists; drafter 'llm' needs an LLM."""
+        """The named indexes exist and can serve; drafter 'llm' needs an LLM."""
         super().check_resources(resources)
-        resolve("drafter", self.drafter, llm_available=resources.llm is not None)
+        for name, role, able in (
+            (self.memory_from, "memory_from", CorpusMemory),
+            (self.facts_from, "facts_from", FactSource),
+        ):
+            if name is not None and not isinstance(resources.index(name), able):
+                raise ConfigError(
+                    f"draft_clues: {role} names the '{name}' index, which is not a "
+                    f"{able.__name__} (it cannot serve as one)"
+                )
+        if self.drafter == "llm" and resources.llm is None:
+            raise ConfigError("draft_clues: drafter 'llm' needs an LLM; set llm.provider")
 
-    def _clues(
-        self, state: QueryState, evidence: list[Passage]
-    ) -> tuple[list[Clue], dict[str, Any]]:
+    def _clues(self, state: QueryState, evidence: list[Passage]) -> _Drafted:
         """Clues from the LLM over the corpus memory, or from the offline drafters."""
         res, kinds = state.resources, self.kinds
-        drafter = res.context.operators.get("drafter", self.drafter, llm=res.llm)
-        if isinstance(drafter, LLMClueDrafter):
-            source, memory = corpus_memory(state, evidence, self.memory_tokens)
-            drafted = drafter.draft(state.query, memory, kinds, self.max_clues)
-            return drafted, {"memory": source, "memory_texts": len(memory)}
+        use_llm = self.drafter == "llm" or (self.drafter == "auto" and res.llm is not None)
+        if use_llm and res.llm is not None:
+            source, memory = corpus_memory(state, self.memory_from, evidence, self.memory_tokens)
+            drafted = LLMClueDrafter(res.llm).draft(state.query, memory, kinds, self.max_clues)
+            return _Drafted(drafted, [LLMClueDrafter.name], source, len(memory))
         vector = state.query_vector
-        clues: list[Clue] = []
-        # A graph, when the index dir has one, knows facts; any index that can name its facts
-        # nearest a query serves.
-        graph = res.index("graph") if "graph" in res.indexes else None
-        facts_near = getattr(graph, "nearest_facts", None)
-        if "span" in kinds and callable(facts_near):
-            facts = facts_near(vector, 3 * self.max_clues)
-            clues += drafter.graph.draft(state.query, facts, self.max_clues)
+        found = _Drafted([], [], "none (offline)")
+        if self.facts_from is not None and "span" in kinds:
+            facts_index = res.index(self.facts_from)
+            if isinstance(facts_index, FactSource):
+                facts = facts_index.nearest_facts(vector, 3 * self.max_clues)
+                found.add(
+                    GraphClueDrafter.name,
+                    GraphClueDrafter().draft(state.query, facts, self.max_clues),
+                )
         if not evidence:
-            return clues, {"memory": "none (offline)"}
+            return found
         # One reading ranks the first-round sentences for feedback and drafts the answer.
-        reading = drafter.reader.read(state.query, evidence, vector)
+        reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
         ranked = [s["sentence"] for s in reading.details.get("sentences", [])]
-        clues += drafter.feedback.draft(state.query, ranked, kinds, self.max_clues)
-        if "draft_answer" in kinds and reading.answer:
-            clues.append(Clue(reading.answer, "draft_answer", "extractive-reader"))
-        return clues, {"memory": "none (offline)"}
+        feedback = FeedbackClueDrafter().draft(state.query, ranked, kinds, self.max_clues)
+        found.add(FeedbackClueDrafter.name, feedback)
+        if "draft_answer" in kinds:
+            answer = (
+                [Clue(reading.answer, "draft_answer", READER_DRAFTER)] if reading.answer else []
+            )
+            found.add(READER_DRAFTER, answer)
+        return found
 
     def _run(self, state: QueryState) -> QueryState:
         """Question first, then clues; fused hits become the current ranking."""
@@ -131,7 +177,8 @@ class DraftCluesStep(Step):
         first = self.retrieve.run(state, [state.query], k)[0]
         top = [h.passage_id for h in first.hits[:FEEDBACK_PASSAGES]]
         evidence = state.resources.store.get_many(top)
-        clues, about = self._clues(state, evidence)
+        drafted = self._clues(state, evidence)
+        clues = drafted.clues
         searched = _interleaved([c for c in clues if c.kind != "draft_answer"], self.max_clues)
         found = self.retrieve.run(state, searched, self.clue_k) if searched else []
         hits = self._fuse(first, searched, found, k, state)
@@ -144,22 +191,24 @@ class DraftCluesStep(Step):
         by_text = dict(zip(searched, found, strict=True))
         state.record(
             inputs={"index": self.retrieve.index, "kinds": self.kinds, "fusion": self.fusion},
-            outputs={
-                **about,
-                "clues": [
-                    {
-                        "text": c.text,
-                        "kind": c.kind,
-                        "drafter": c.drafter,
-                        "hits": [h.passage_id for h in by_text[c.text].hits]
+            outputs=CluesOutput(
+                memory=drafted.memory,
+                memory_texts=drafted.memory_texts,
+                drafters=drafted.drafters,
+                clues=[
+                    ClueTrace(
+                        text=c.text,
+                        kind=c.kind,
+                        drafter=c.drafter,
+                        hits=[h.passage_id for h in by_text[c.text].hits]
                         if c.text in by_text
                         else [],
-                    }
+                    )
                     for c in clues
                 ],
-                "question_hits": [h.passage_id for h in first.hits[:10]],
-                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:20]],
-            },
+                question_hits=[h.passage_id for h in first.hits[:10]],
+                hits=ranked_ids(hits),
+            ),
         )
         return state
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pipelines.state import QueryState
 from pipelines.step import Step
 from rag.fusion import reciprocal_rank_fusion
+from rag.trace_outputs import FuseOutput
 
 
 class FuseStep(Step):
@@ -60,6 +61,6 @@ class FuseStep(Step):
         state.hits = fused
         state.record(
             inputs={"lists": self.inputs, "method": self.method},
-            outputs={"hits": [[h.passage_id, round(h.score, 5)] for h in fused]},
+            outputs=FuseOutput(hits=[(h.passage_id, round(h.score, 5)) for h in fused]),
         )
         return state

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
+from rag.errors import ConfigError
+from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.reader.llm import LLMReader
 from rag.operators.reader.reading import Reader
-from rag.operators.registry import resolve
-from rag.operators.specs import ReaderSpec, help_text
+from rag.trace_outputs import GenerateOutput
 from rag.types import Answer
 
 
@@ -18,8 +22,8 @@ class GenerateStep(Step):
     type_name = "generate"
     answers = True
 
-    reader: ReaderSpec = Field(
-        "auto", description=help_text("reader", "What reads the answer out of the passages")
+    reader: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto = llm when one is configured, else extractive."
     )
     passages: int = Field(5, ge=1, description="How many top passages the reader sees.")
     source: str | None = Field(
@@ -31,16 +35,19 @@ class GenerateStep(Step):
         return [self.source] if self.source else []
 
     def check_resources(self, resources: Resources) -> None:
-        """The reader resolves here (reader 'llm' needs a configured LLM)."""
-        resolve("reader", self.reader, llm_available=resources.llm is not None)
+        """Reader 'llm' needs a configured LLM."""
+        if self.reader == "llm" and resources.llm is None:
+            raise ConfigError(
+                "generate: reader 'llm' needs an LLM; set llm.provider and llm.model "
+                "(or use reader: auto)"
+            )
 
     def _reader(self, state: QueryState) -> Reader:
-        """The reader this step uses: the index dir's, built once per opened index."""
-        res = state.resources
-        reader: Reader = res.context.operators.get(
-            "reader", self.reader, llm=res.llm, max_passages=self.passages
-        )
-        return reader
+        """Pick the reader this step should use."""
+        llm = state.resources.llm
+        if llm is not None and self.reader != "extractive":
+            return LLMReader(llm, max_passages=self.passages)
+        return ExtractiveReader(state.resources.embedder, max_passages=self.passages)
 
     def _run(self, state: QueryState) -> QueryState:
         """Read the answer from the top passages and attach it with citations."""
@@ -58,10 +65,10 @@ class GenerateStep(Step):
         )
         state.record(
             inputs={"passages": top, "reader": reading.reader, "context": len(state.context)},
-            outputs={
-                "answer": reading.answer,
-                "citations": [c.passage_id for c in reading.citations],
+            outputs=GenerateOutput(
+                answer=reading.answer,
+                citations=[c.passage_id for c in reading.citations],
                 **reading.details,
-            },
+            ),
         )
         return state

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from pipelines.state import QueryState
 from pipelines.step import Step, step_from_config
+from rag.trace_outputs import GroupOutput
 
 
 class GroupStep(Step):
@@ -44,7 +45,7 @@ class GroupStep(Step):
         """Run the steps in order; each records its own event under this one."""
         for step in self.steps:
             state = step.run(state)
-        state.record(inputs={"steps": [s.label for s in self.steps]}, outputs={})
+        state.record(inputs={"steps": [s.label for s in self.steps]}, outputs=GroupOutput())
         return state
 
     def to_config(self) -> dict[str, Any]:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
-from pipelines.steps.retrieve import TRACE_HITS, keep_context
+from pipelines.steps.retrieve import TRACE_HITS, keep_context, ranked_ids
 from pipelines.steps.wrapped import WrappedRetrieval
 from pipelines.trace import traced
-from rag.operators.reasoning import Reasoner, Thought
-from rag.operators.registry import resolve
-from rag.operators.specs import ReasonerSpec, help_text
+from rag.errors import ConfigError
+from rag.operators.reasoning import BridgeReasoner, LLMReasoner, Reasoner, Thought
+from rag.trace_outputs import IterateOutput, RoundOutput
 from rag.types import Hit
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,8 @@ class IterateStep(Step):
 
     retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
     max_steps: int = Field(3, ge=1, le=20, description="Thoughts written at most.")
-    reasoner: ReasonerSpec = Field(
-        "auto", description=help_text("reasoner", "What writes each next thought")
+    reasoner: Literal["auto", "llm", "offline"] = Field(
+        "auto", description="auto = llm when an LLM is configured, else the offline bridge one."
     )
     passages: int = Field(5, ge=1, description="How many top passages the reasoner sees.")
     shots: int = Field(2, ge=0, description="LLM reasoner: bundled examples per prompt.")
@@ -94,15 +94,19 @@ class IterateStep(Step):
     def check_resources(self, resources: Resources) -> None:
         """The wrapped index exists; reasoner 'llm' needs an LLM."""
         super().check_resources(resources)
-        resolve("reasoner", self.reasoner, llm_available=resources.llm is not None)
+        if self.reasoner == "llm" and resources.llm is None:
+            raise ConfigError(
+                "iterate: reasoner 'llm' needs an LLM; set llm.provider and llm.model "
+                "(or use reasoner: auto)"
+            )
 
     def _reasoner(self, state: QueryState) -> Reasoner:
-        """The reasoner `reasoner` names, built once per opened index, for this question."""
-        res = state.resources
-        reasoner: Reasoner = res.context.operators.get(
-            "reasoner", self.reasoner, llm=res.llm, shots=self.shots, max_passages=self.passages
-        )
-        return reasoner.for_question(state.query, state.query_vector)
+        """The LLM reasoner when asked for or available (auto), else the bridge follower."""
+        llm = state.resources.llm
+        if llm is not None and self.reasoner != "offline":
+            return LLMReasoner(llm, shots=self.shots)
+        vectors = {state.query: state.query_vector}
+        return BridgeReasoner(state.resources.embedder, self.passages, vectors)
 
     def _run(self, state: QueryState) -> QueryState:
         """Round 0 searches the question; each later round searches the thought just written."""
@@ -115,14 +119,18 @@ class IterateStep(Step):
             merge_by_max(merged, self._scores(found.hits))
             keep_context(state, found)
             rounds.append([h.passage_id for h in ranked(merged)[:TRACE_HITS]])
-            state.record(inputs={"query": state.query}, outputs={"top": rounds[-1]})
+            state.record(
+                inputs={"query": state.query},
+                outputs=RoundOutput(round=0, query=state.query, top=rounds[-1]),
+            )
         stop_reason, answer = "step limit", None
         for n in range(1, self.max_steps + 1):
             with traced(state, f"iteration:{n}"):
-                thought = self._think(state, reasoner, ranked(merged))
+                thought, shown = self._think(state, reasoner, ranked(merged))
+                seen = {"passages": shown, "thoughts": list(state.thoughts)}
                 if thought.stop:
                     stop_reason, answer = thought.stop_reason or "no new query", thought.answer
-                    state.record(inputs={}, outputs={"stop_reason": stop_reason})
+                    state.record(seen, _round(n, thought, stop_reason=stop_reason))
                     break
                 state.thoughts.append(thought.text)
                 found = self.retrieve.run(state, [thought.text], k)[0]
@@ -130,7 +138,7 @@ class IterateStep(Step):
                 merge_by_max(merged, self._scores(found.hits))
                 keep_context(state, found)
                 rounds.append([h.passage_id for h in ranked(merged)[:TRACE_HITS]])
-                state.record(inputs={}, outputs={"top": rounds[-1], "new": new[:TRACE_HITS]})
+                state.record(seen, _round(n, thought, top=rounds[-1], new=new[:TRACE_HITS]))
         if answer:
             # The reasoner's answer reaches the reader as a hint, as a drafted answer does.
             state.context.append(f"The answer might be {answer}.")
@@ -146,13 +154,13 @@ class IterateStep(Step):
                 "max_steps": self.max_steps,
                 "merge": self.merge,
             },
-            outputs={
-                "rounds": rounds,
-                "thoughts": list(state.thoughts),
-                "stop_reason": stop_reason,
-                "answer": answer,
-                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:TRACE_HITS]],
-            },
+            outputs=IterateOutput(
+                rounds=rounds,
+                thoughts=list(state.thoughts),
+                stop_reason=stop_reason,
+                answer=answer,
+                hits=ranked_ids(hits),
+            ),
         )
         return state
 
@@ -160,21 +168,30 @@ class IterateStep(Step):
         """A round's hits as the merge compares them."""
         return scaled_to_best(hits) if self.merge == "scaled_max" else hits
 
-    def _think(self, state: QueryState, reasoner: Reasoner, hits: list[Hit]) -> Thought:
-        """Ask the reasoner for the next thought over the top passages; record what it saw."""
+    def _think(
+        self, state: QueryState, reasoner: Reasoner, hits: list[Hit]
+    ) -> tuple[Thought, list[str]]:
+        """Ask the reasoner for the next thought over the top passages, and which it saw."""
         shown = [h.passage_id for h in hits[: self.passages]]
         passages = state.resources.store.get_many(shown)
         thought = reasoner.next_thought(state.query, passages, list(state.thoughts))
-        state.record(
-            inputs={"passages": shown, "thoughts": list(state.thoughts)},
-            outputs={
-                "thought": thought.text,
-                "stop": thought.stop,
-                "answer": thought.answer,
-                "reasoner": thought.reasoner,
-                **thought.details,
-            },
-        )
         if thought.stop:
             logger.debug("iteration stops (%s): %r", thought.stop_reason, thought.text)
-        return thought
+        return thought, shown
+
+
+def _round(n: int, thought: Thought, **found: Any) -> RoundOutput:
+    """A round's trace output: the thought searched (or the stop) and what it found."""
+    return RoundOutput.model_validate(
+        {
+            # The reasoner's own details first, so that they never shadow the round's fields.
+            **thought.details,
+            "round": n,
+            "query": None if thought.stop else thought.text,
+            "thought": thought.text,
+            "stop": thought.stop,
+            "answer": thought.answer,
+            "reasoner": thought.reasoner,
+            **found,
+        }
+    )

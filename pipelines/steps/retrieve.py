@@ -11,6 +11,7 @@ from pipelines.state import QueryState
 from pipelines.step import Step
 from pipelines.steps.search_options import SearchOptions
 from rag.fusion import reciprocal_rank_fusion
+from rag.trace_outputs import Ranked, RetrieveOutput, TreeSearchDetails
 from rag.types import Hit
 
 #: How many ranked ids a trace event keeps per hit list.
@@ -33,9 +34,16 @@ def search_texts(
 
 def keep_context(state: QueryState, found: SearchResult) -> None:
     """A search's background texts (a tree's summaries) reach the reader, once each."""
-    for item in found.details.get("context", []):
-        if item["text"] not in state.context:
-            state.context.append(item["text"])
+    if not isinstance(found.search, TreeSearchDetails):
+        return
+    for item in found.search.context:
+        if item.text not in state.context:
+            state.context.append(item.text)
+
+
+def ranked_ids(hits: list[Hit], digits: int = 6) -> Ranked:
+    """The top of a ranking as a trace keeps it: (passage id, rounded score) pairs."""
+    return [(h.passage_id, round(h.score, digits)) for h in hits[:TRACE_HITS]]
 
 
 def _with_query(hits: list[Hit], text: str) -> list[Hit]:
@@ -99,14 +107,14 @@ class RetrieveStep(SearchOptions, Step):
             hits = reciprocal_rank_fusion(lists, k=settings.rrf_k, limit=k)
         state.results[self.output_name] = hits
         state.hits = hits
-        details = results[0].details if len(results) == 1 else {}
         for found in results:
             keep_context(state, found)
         state.record(
             inputs={"index": self.index, "query": texts, "k": k, "search": self.search},
-            outputs={
-                **details,
-                "hits": [[h.passage_id, round(h.score, 6)] for h in hits[:TRACE_HITS]],
-            },
+            outputs=RetrieveOutput(
+                hits=ranked_ids(hits),
+                # One text's details describe the ranking; several texts' are fused away.
+                search=results[0].search if len(results) == 1 else None,
+            ),
         )
         return state

@@ -6,6 +6,7 @@ from app.eval_results import gold_rows
 from app.explain import clue_rows, compare_rows, reason_text, trace_rows
 from app.pictures import pagerank_subgraph
 from eval.records import QuestionRecord
+from rag.trace_outputs import CluesOutput, ClueTrace, GraphSearchDetails, RetrieveOutput
 from rag.types import BM25Reason, FusionReason, GraphReason, Hit, TraceEvent
 
 
@@ -48,7 +49,13 @@ def test_pagerank_subgraph_joins_seeds_facts_and_passages() -> None:
     hits = [Hit(passage_id="p1", score=0.2, retriever="graph", reason=reason)]
     event = TraceEvent(
         step="retrieve:graph:hipporag2",
-        outputs={"seeds": [["Pierre Curie", 1.5]], "facts": [["Marie married Pierre Curie", 0.6]]},
+        outputs=RetrieveOutput(
+            search=GraphSearchDetails(
+                method="hipporag2",
+                seeds=[("Pierre Curie", 1.5)],
+                facts=[("Marie married Pierre Curie", 0.6)],
+            )
+        ),
     )
     view = pagerank_subgraph(hits, [event], {"p1": "Marie Curie"})
     assert view.has_edge("e:Pierre Curie", "f:Marie married Pierre Curie")
@@ -58,12 +65,10 @@ def test_pagerank_subgraph_joins_seeds_facts_and_passages() -> None:
 
 
 def test_clue_rows_say_which_text_found_each_hit() -> None:
-    event = TraceEvent(
-        step="draft_clues:dense",
-        outputs={"question_hits": ["a"], "clues": [{"text": "clue 1", "hits": ["a", "b"]}]},
-    )
+    clue = ClueTrace(text="clue 1", kind="span", drafter="feedback", hits=["a", "b"])
+    drafted = CluesOutput(question_hits=["a"], clues=[clue])
     hits = [Hit(passage_id=p, score=1.0, retriever="rrf") for p in ("a", "b", "c")]
-    found = {r["passage"]: r["found by"] for r in clue_rows(event, hits)}
+    found = {r["passage"]: r["found by"] for r in clue_rows(drafted, hits)}
     assert found == {"a": ["question", "clue 1"], "b": ["clue 1"], "c": []}
 
 

@@ -99,9 +99,8 @@ def test_rag_eval_command(dataset: Path, tmp_path: Path, session_cache: Path) ->
     assert turns.exit_code == 1 and "LoCoMo conversations only" in turns.output
 
 
-def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
-    dataset: Path, tmp_path: Path, settings: Settings
-) -> None:
+def _write_openie(dataset: Path) -> None:
+    """A cached OpenIE file for the tiny dataset, one triple (and one malformed) per passage."""
     docs = [
         {
             "title": t,
@@ -113,6 +112,12 @@ def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
         for t, x in FACTS
     ]
     (dataset / "openie-test.json").write_text(json.dumps({"docs": docs}))
+
+
+def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
+    dataset: Path, tmp_path: Path, settings: Settings
+) -> None:
+    _write_openie(dataset)
     ablations = Path(__file__).resolve().parents[2] / "experiments" / "ablations"
     paper = ablations / "hipporag2-paper.yaml"
     pipelines = ["dense", "hipporag2", str(paper)]
@@ -124,6 +129,40 @@ def test_graph_pipelines_build_the_graph_from_the_dataset_openie_file(
     assert manifest["operators"]["openie"] == f"cache:{dataset / 'openie-test.json'}"
     facts = json.loads((Path(table.meta["index"]) / "graph" / "graph.json").read_text())["facts"]
     assert len(facts) == len(FACTS)  # one per passage; the malformed triple was dropped
+
+
+def test_a_clue_pipeline_scores_the_same_whatever_else_shares_the_run(
+    dataset: Path, tmp_path: Path, settings: Settings
+) -> None:
+    """A graph pipeline in the run puts a graph in the shared index; memorag-dense names no
+    fact source, so its clues, hits and figures must not change (issue 21 item 3)."""
+    _write_openie(dataset)
+    alone = rag_eval.run(
+        dataset, ["memorag-dense"], out=tmp_path / "a", settings=settings, answer=False
+    )
+    both = rag_eval.run(
+        dataset,
+        ["memorag-dense", "memorag-hipporag2"],
+        out=tmp_path / "b",
+        settings=settings,
+        answer=False,
+    )
+    manifest = json.loads((Path(both.meta["index"]) / "manifest.json").read_text())
+    assert "graph" in manifest["indexes"] and alone.meta["index"] != both.meta["index"]
+    figures = [k for k in alone.row("memorag-dense") if k.startswith(("recall@", "mrr", "clue"))]
+    assert {k: both.row("memorag-dense")[k] for k in figures} == {
+        k: alone.row("memorag-dense")[k] for k in figures
+    }
+    assert alone.row("memorag-dense")["clue_drafters"] == {"feedback": 3, "extractive-reader": 3}
+    assert both.row("memorag-hipporag2")["clue_drafters"]["graph"] == 3
+    ranked = {}
+    for side in ("a", "b"):
+        lines = (tmp_path / side / "records" / "memorag-dense.jsonl").read_text().splitlines()
+        ranked[side] = [json.loads(line)["retrieved"] for line in lines]
+    assert ranked["a"] == ranked["b"]
+    assert "clue drafters (questions): feedback 3, extractive-reader 3" in both.to_markdown()
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["rows"][0]["clue_drafters"] == {"feedback": 3, "extractive-reader": 3}
 
 
 def test_retrieval_only_evaluation_with_traces(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from eval import runner as rag_eval
-from eval.wrapped_steps import trace_scores, wrapped_summary
+from eval.wrapped_steps import clue_drafters, trace_scores, wrapped_summary
 from rag.settings import Settings
+from rag.trace_outputs import CluesOutput, ClueTrace
 from rag.types import Answer, TraceEvent
 from tests.eval.test_runner import dataset  # noqa: F401  (the tiny dataset fixture)
 
@@ -24,10 +25,19 @@ def test_recall_is_scored_after_every_round_and_curves_pad_early_stops() -> None
 
 
 def test_clues_searched_are_counted() -> None:
-    clues = [{"text": "c1", "hits": ["a"]}, {"text": "answer", "hits": []}]
-    scores = trace_scores(_answer(TraceEvent(step="draft_clues", outputs={"clues": clues})), {"a"})
+    clues = [
+        ClueTrace(text="c1", kind="span", drafter="feedback", hits=["a"]),
+        ClueTrace(text="answer", kind="draft_answer", drafter="extractive-reader"),
+    ]
+    drafted = CluesOutput(clues=clues, drafters=["feedback", "extractive-reader"])
+    answer = _answer(TraceEvent(step="draft_clues", outputs=drafted))
+    scores = trace_scores(answer, {"a"})
     assert scores == {"clues": 1.0}
-    assert wrapped_summary([scores, {"clues": 3.0}]) == {"clues_per_question": 2.0}
+    assert clue_drafters(answer) == ["feedback", "extractive-reader"]
+    assert wrapped_summary([scores, {"clues": 3.0}], [clue_drafters(answer), ["feedback"]]) == {
+        "clues_per_question": 2.0,
+        "clue_drafters": {"feedback": 2, "extractive-reader": 1},
+    }
 
 
 def test_rag_eval_reports_clues_beside_recall(

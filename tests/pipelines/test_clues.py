@@ -13,6 +13,7 @@ from pipelines.pipeline import Pipeline
 from pipelines.rag_index import RagIndex
 from rag.operators.clues import _parse_clues
 from rag.settings import Settings
+from rag.trace_outputs import CluesOutput
 from rag.types import FusionReason
 from tests.rag.openai_stub_server import StubOpenAIServer
 from tests.stub_llm import stub_llm_settings
@@ -56,15 +57,20 @@ def test_offline_clues_reach_the_second_hop_the_question_misses(
     )
     assert any(p.text.startswith("Jane Roe was born") for p in bio)
     event = clued.trace[0]
-    clues = event.outputs["clues"]
-    assert {c["drafter"] for c in clues} >= {"feedback", "extractive-reader"}
-    hop = next(c for c in clues if c["kind"] == "sub_question")
-    assert hop["text"].startswith("Jane Roe")
-    bio_hit = next(h for h in clued.hits if h.passage_id == bio[-1].id or True)
+    assert isinstance(event.outputs, CluesOutput)
+    clues = event.outputs.clues
+    assert {c.drafter for c in clues} >= {"feedback", "extractive-reader"}
+    assert event.outputs.drafters == ["feedback", "extractive-reader"]  # no fact source named
+    hop = next(c for c in clues if c.kind == "sub_question")
+    assert hop.text.startswith("Jane Roe")
+    second_hop = next(p for p in bio if p.text.startswith("Jane Roe was born"))
+    bio_hit = next(h for h in clued.hits if h.passage_id == second_hop.id)
     assert isinstance(bio_hit.reason, FusionReason)
+    found_by = {r.query for r in bio_hit.reason.sources.values()}
+    assert found_by & {c.text for c in clues}  # a clue, not the question alone, found it
     lineage = {r.query for h in clued.hits if isinstance(h.reason, FusionReason)
                for r in h.reason.sources.values()}  # fmt: skip
-    assert hop["text"] in lineage  # each hit names the clue that found it
+    assert hop.text in lineage  # each hit names the clue that found it
     assert clued.trace[-1].inputs["context"] == 1  # the draft answer, as a hint
 
 
@@ -76,7 +82,9 @@ def idx_passages(index: Path, settings: Settings, answer: Any) -> list[Any]:
 def test_union_fusion_keeps_the_question_hits_first(toy_index: Path, settings: Settings) -> None:
     with RagIndex.open(toy_index, settings) as idx:
         answer = idx.ask(QUESTION, _pipeline("union", k=2), answer=False)
-    first = answer.trace[0].outputs["question_hits"]
+    out = answer.trace[0].outputs
+    assert isinstance(out, CluesOutput)
+    first = out.question_hits
     assert [h.passage_id for h in answer.hits[:2]] == first[:2]
     assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
 
@@ -104,11 +112,12 @@ def test_llm_clues_are_drafted_from_the_memory_and_searched(
         settings = Settings(cache_dir=session_cache, show_progress=False, llm=llm)
         with RagIndex.open(toy_index, settings) as idx:
             answer = idx.ask(QUESTION, _pipeline())
-    clues = answer.trace[0].outputs["clues"]
-    assert [(c["kind"], c["drafter"]) for c in clues] == [
+    out = answer.trace[0].outputs
+    assert isinstance(out, CluesOutput)
+    assert [(c.kind, c.drafter) for c in out.clues] == [
         ("span", "llm"), ("sub_question", "llm"), ("draft_answer", "llm")
     ]  # fmt: skip
-    assert answer.trace[0].outputs["memory"] == "retrieved passages"  # no tree in this index
+    assert out.memory == "retrieved passages" and out.drafters == ["llm"]  # no memory_from
     assert "Zorblax is a 1998" in prompts[0] and QUESTION in prompts[0]
     assert "The answer might be Lisbon." in prompts[1]  # the hint reaches the reader
     assert answer.trace[0].llm_calls == 1 and answer.text == "Lisbon"

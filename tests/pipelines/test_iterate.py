@@ -16,7 +16,8 @@ from pipelines.rag_index import RagIndex
 from pipelines.steps.iterate import merge_by_max, ranked
 from rag.errors import ConfigError
 from rag.settings import Settings
-from rag.types import DenseReason, Hit
+from rag.trace_outputs import IterateOutput, RoundOutput
+from rag.types import DenseReason, Hit, TraceEvent
 from tests.rag.openai_stub_server import StubOpenAIServer
 from tests.stub_llm import stub_llm_settings
 
@@ -130,6 +131,16 @@ def _reasoning(answer_after: int | None) -> Callable[[list[dict[str, Any]]], str
     return reply
 
 
+def _iterated(event: TraceEvent) -> IterateOutput:
+    assert isinstance(event.outputs, IterateOutput)
+    return event.outputs
+
+
+def _round(event: TraceEvent) -> RoundOutput:
+    assert isinstance(event.outputs, RoundOutput)
+    return event.outputs
+
+
 def _titles(idx: RagIndex, hits: list[Hit]) -> list[str | None]:
     return [p.title for p in idx.resources.store.get_many([h.passage_id for h in hits])]
 
@@ -141,8 +152,8 @@ def test_offline_ircot_dense_finds_the_second_hop_plain_dense_misses(offline: Ra
     assert len(answer.hits) == 10 and _titles(offline, answer.hits)[:3].count("Jane Roe") == 1
     event = answer.trace[0]
     assert event.step == "iterate:dense" and event.inputs["reasoner"] == "bridge"
-    assert event.outputs["thoughts"] == ["Jane Roe born"]
-    assert (event.outputs["stop_reason"], event.outputs["answer"]) == ("answer", "Lisbon")
+    assert _iterated(event).thoughts == ["Jane Roe born"]
+    assert (_iterated(event).stop_reason, _iterated(event).answer) == ("answer", "Lisbon")
     bio = next(h for h in answer.hits if _titles(offline, [h]) == ["Jane Roe"])
     assert isinstance(bio.reason, DenseReason) and bio.reason.query == "Jane Roe born"
 
@@ -165,7 +176,7 @@ def _runs_offline(idx: RagIndex, preset: str) -> None:
         "iterate",
         "generate",
     ]
-    assert answer.trace[0].outputs["thoughts"][0].startswith("Jane Roe")
+    assert _iterated(answer.trace[0]).thoughts[0].startswith("Jane Roe")
 
 
 def test_llm_thoughts_become_queries_and_the_answer_stops_the_loop(
@@ -183,14 +194,14 @@ def test_llm_thoughts_become_queries_and_the_answer_stops_the_loop(
     ]
     event, _, first, last, _ = answer.trace
     assert event.inputs["reasoner"] == "llm"
-    assert event.outputs["thoughts"] == [THOUGHT]
-    assert (event.outputs["stop_reason"], event.outputs["answer"]) == ("answer", "Lisbon")
+    assert _iterated(event).thoughts == [THOUGHT]
+    assert (_iterated(event).stop_reason, _iterated(event).answer) == ("answer", "Lisbon")
     assert (
-        len(event.outputs["rounds"]) == 2
-        and event.outputs["rounds"][0] != event.outputs["rounds"][1]
+        len(_iterated(event).rounds) == 2
+        and _iterated(event).rounds[0] != _iterated(event).rounds[1]
     )
-    assert (first.outputs["thought"], first.outputs["stop"]) == (THOUGHT, False)
-    assert (last.outputs["stop"], last.outputs["stop_reason"]) == (True, "answer")
+    assert (_round(first).thought, _round(first).stop) == (THOUGHT, False)
+    assert (_round(last).stop, _round(last).stop_reason) == (True, "answer")
     assert (event.llm_calls, first.llm_calls, last.llm_calls) == (2, 1, 1)
     assert any(isinstance(h.reason, DenseReason) and h.reason.query == THOUGHT for h in answer.hits)
     # The second prompt shows the thought so far and the passages its search found.
@@ -209,15 +220,15 @@ def test_the_step_limit_holds(with_llm: Callable[..., RagIndex]) -> None:
     answer = idx.ask(QUESTION, _iterate(max_steps=2), answer=False)
     event = answer.trace[0]
     assert [e.step for e in answer.trace[1:]] == ["iteration:0", "iteration:1", "iteration:2"]
-    assert event.outputs["stop_reason"] == "step limit" and len(event.outputs["thoughts"]) == 2
-    assert len(event.outputs["rounds"]) == 3 and event.llm_calls == 2
+    assert _iterated(event).stop_reason == "step limit" and len(_iterated(event).thoughts) == 2
+    assert len(_iterated(event).rounds) == 3 and event.llm_calls == 2
 
 
 def test_an_empty_reply_ends_the_loop_with_its_reason(with_llm: Callable[..., RagIndex]) -> None:
     idx = with_llm(lambda messages: "")
     answer = idx.ask(QUESTION, _iterate(), answer=False)
-    assert answer.trace[0].outputs["stop_reason"] == "empty reply"
-    assert answer.trace[0].outputs["thoughts"] == [] and len(answer.trace) == 3
+    assert _iterated(answer.trace[0]).stop_reason == "empty reply"
+    assert _iterated(answer.trace[0]).thoughts == [] and len(answer.trace) == 3
 
 
 def test_scores_merge_by_max_keeping_the_reason_of_the_max() -> None:
@@ -255,8 +266,8 @@ def test_the_ircot_presets_run_with_an_llm(
         with RagIndex.open(where, _settings(session_cache, llm=llm)) as idx:
             answer = idx.ask(QUESTION, preset)
     event = answer.trace[0]
-    assert event.inputs["reasoner"] == "llm" and event.outputs["thoughts"] == [THOUGHT]
-    assert event.outputs["stop_reason"] == "answer" and answer.text == "Lisbon"
+    assert event.inputs["reasoner"] == "llm" and _iterated(event).thoughts == [THOUGHT]
+    assert _iterated(event).stop_reason == "answer" and answer.text == "Lisbon"
 
 
 def test_scaled_merge_compares_rounds_by_their_own_best() -> None:
