@@ -24,7 +24,8 @@ from rag.operators.clues import (
     GraphClueDrafter,
     LLMClueDrafter,
 )
-from rag.operators.reader.extractive import ExtractiveReader
+from rag.operators.registry import resolve
+from rag.operators.specs import DrafterSpec, help_text
 from rag.trace_outputs import CluesOutput, ClueTrace
 from rag.types import Hit, Passage
 
@@ -90,9 +91,7 @@ class DraftCluesStep(Step):
 
     retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
     kinds: list[ClueKind] = Field(default_factory=lambda: list(CLUE_KINDS))
-    drafter: Literal["auto", "llm", "offline"] = Field(
-        "auto", description="auto = llm when an LLM is configured, else offline."
-    )
+    drafter: DrafterSpec = Field("auto", description=help_text("drafter", "What drafts the clues"))
     max_clues: int = Field(4, ge=1, description="Clues searched at most.")
     clue_k: int = Field(3, ge=1, description="Hits kept per clue (MemoRAG: 3).")
     fusion: Literal["rrf", "union"] = "rrf"
@@ -136,16 +135,15 @@ class DraftCluesStep(Step):
                     f"draft_clues: {role} names the '{name}' index, which is not a "
                     f"{able.__name__} (it cannot serve as one)"
                 )
-        if self.drafter == "llm" and resources.llm is None:
-            raise ConfigError("draft_clues: drafter 'llm' needs an LLM; set llm.provider")
+        resolve("drafter", self.drafter, llm_available=resources.llm is not None)
 
     def _clues(self, state: QueryState, evidence: list[Passage]) -> _Drafted:
         """Clues from the LLM over the corpus memory, or from the offline drafters."""
         res, kinds = state.resources, self.kinds
-        use_llm = self.drafter == "llm" or (self.drafter == "auto" and res.llm is not None)
-        if use_llm and res.llm is not None:
+        drafter = res.context.operators.get("drafter", self.drafter, llm=res.llm)
+        if isinstance(drafter, LLMClueDrafter):
             source, memory = corpus_memory(state, self.memory_from, evidence, self.memory_tokens)
-            drafted = LLMClueDrafter(res.llm).draft(state.query, memory, kinds, self.max_clues)
+            drafted = drafter.draft(state.query, memory, kinds, self.max_clues)
             return _Drafted(drafted, [LLMClueDrafter.name], source, len(memory))
         vector = state.query_vector
         found = _Drafted([], [], "none (offline)")
@@ -155,14 +153,14 @@ class DraftCluesStep(Step):
                 facts = facts_index.nearest_facts(vector, 3 * self.max_clues)
                 found.add(
                     GraphClueDrafter.name,
-                    GraphClueDrafter().draft(state.query, facts, self.max_clues),
+                    drafter.graph.draft(state.query, facts, self.max_clues),
                 )
         if not evidence:
             return found
         # One reading ranks the first-round sentences for feedback and drafts the answer.
-        reading = ExtractiveReader(res.embedder).read(state.query, evidence, vector)
+        reading = drafter.reader.read(state.query, evidence, vector)
         ranked = [s["sentence"] for s in reading.details.get("sentences", [])]
-        feedback = FeedbackClueDrafter().draft(state.query, ranked, kinds, self.max_clues)
+        feedback = drafter.feedback.draft(state.query, ranked, kinds, self.max_clues)
         found.add(FeedbackClueDrafter.name, feedback)
         if "draft_answer" in kinds:
             answer = (

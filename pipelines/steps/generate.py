@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from pipelines.state import QueryState, Resources
 from pipelines.step import Step
-from rag.errors import ConfigError
-from rag.operators.reader.extractive import ExtractiveReader
-from rag.operators.reader.llm import LLMReader
 from rag.operators.reader.reading import Reader
+from rag.operators.registry import resolve
+from rag.operators.specs import ReaderSpec, help_text
 from rag.trace_outputs import GenerateOutput
 from rag.types import Answer
 
@@ -22,8 +19,8 @@ class GenerateStep(Step):
     type_name = "generate"
     answers = True
 
-    reader: Literal["auto", "extractive", "llm"] = Field(
-        "auto", description="auto = llm when one is configured, else extractive."
+    reader: ReaderSpec = Field(
+        "auto", description=help_text("reader", "What reads the answer out of the passages")
     )
     passages: int = Field(5, ge=1, description="How many top passages the reader sees.")
     source: str | None = Field(
@@ -35,19 +32,16 @@ class GenerateStep(Step):
         return [self.source] if self.source else []
 
     def check_resources(self, resources: Resources) -> None:
-        """Reader 'llm' needs a configured LLM."""
-        if self.reader == "llm" and resources.llm is None:
-            raise ConfigError(
-                "generate: reader 'llm' needs an LLM; set llm.provider and llm.model "
-                "(or use reader: auto)"
-            )
+        """The reader resolves here (reader 'llm' needs a configured LLM)."""
+        resolve("reader", self.reader, llm_available=resources.llm is not None)
 
     def _reader(self, state: QueryState) -> Reader:
-        """Pick the reader this step should use."""
-        llm = state.resources.llm
-        if llm is not None and self.reader != "extractive":
-            return LLMReader(llm, max_passages=self.passages)
-        return ExtractiveReader(state.resources.embedder, max_passages=self.passages)
+        """The reader this step uses: the index dir's, built once per opened index."""
+        res = state.resources
+        reader: Reader = res.context.operators.get(
+            "reader", self.reader, llm=res.llm, max_passages=self.passages
+        )
+        return reader
 
     def _run(self, state: QueryState) -> QueryState:
         """Read the answer from the top passages and attach it with citations."""

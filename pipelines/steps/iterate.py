@@ -12,8 +12,9 @@ from pipelines.step import Step
 from pipelines.steps.retrieve import TRACE_HITS, keep_context, ranked_ids
 from pipelines.steps.wrapped import WrappedRetrieval
 from pipelines.trace import traced
-from rag.errors import ConfigError
-from rag.operators.reasoning import BridgeReasoner, LLMReasoner, Reasoner, Thought
+from rag.operators.reasoning import Reasoner, Thought
+from rag.operators.registry import resolve
+from rag.operators.specs import ReasonerSpec, help_text
 from rag.trace_outputs import IterateOutput, RoundOutput
 from rag.types import Hit
 
@@ -62,8 +63,8 @@ class IterateStep(Step):
 
     retrieve: WrappedRetrieval = Field(default_factory=WrappedRetrieval)
     max_steps: int = Field(3, ge=1, le=20, description="Thoughts written at most.")
-    reasoner: Literal["auto", "llm", "offline"] = Field(
-        "auto", description="auto = llm when an LLM is configured, else the offline bridge one."
+    reasoner: ReasonerSpec = Field(
+        "auto", description=help_text("reasoner", "What writes each next thought")
     )
     passages: int = Field(5, ge=1, description="How many top passages the reasoner sees.")
     shots: int = Field(2, ge=0, description="LLM reasoner: bundled examples per prompt.")
@@ -94,19 +95,15 @@ class IterateStep(Step):
     def check_resources(self, resources: Resources) -> None:
         """The wrapped index exists; reasoner 'llm' needs an LLM."""
         super().check_resources(resources)
-        if self.reasoner == "llm" and resources.llm is None:
-            raise ConfigError(
-                "iterate: reasoner 'llm' needs an LLM; set llm.provider and llm.model "
-                "(or use reasoner: auto)"
-            )
+        resolve("reasoner", self.reasoner, llm_available=resources.llm is not None)
 
     def _reasoner(self, state: QueryState) -> Reasoner:
-        """The LLM reasoner when asked for or available (auto), else the bridge follower."""
-        llm = state.resources.llm
-        if llm is not None and self.reasoner != "offline":
-            return LLMReasoner(llm, shots=self.shots)
-        vectors = {state.query: state.query_vector}
-        return BridgeReasoner(state.resources.embedder, self.passages, vectors)
+        """The reasoner `reasoner` names, built once per opened index, for this question."""
+        res = state.resources
+        reasoner: Reasoner = res.context.operators.get(
+            "reasoner", self.reasoner, llm=res.llm, shots=self.shots, max_passages=self.passages
+        )
+        return reasoner.for_question(state.query, state.query_vector)
 
     def _run(self, state: QueryState) -> QueryState:
         """Round 0 searches the question; each later round searches the thought just written."""
