@@ -66,10 +66,15 @@ class RagIndex(Closing):
     def search(
         self, query: str, k: int = 5, pipeline: str | Path | Pipeline = "dense"
     ) -> list[Hit]:
-        """Return the top-k hits of a pipeline, run retrieval-only."""
+        """Return the top-k hits of a pipeline, run retrieval-only with retrieval.top_k = k.
+
+        A step whose own `k` is set in the pipeline (a preset's candidate lists) keeps it; the
+        steps that decide the final list size (retrieve, fuse, wrapped searches) take `k`.
+        """
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
-        return self.pipeline(pipeline).run(query, self.resources, answer=False).hits[:k]
+        resources = self.resources.with_top_k(k)
+        return self.pipeline(pipeline).run(query, resources, answer=False).hits[:k]
 
     def passage(self, passage_id: str) -> Passage | None:
         """Return a stored passage by id."""
