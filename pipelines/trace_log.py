@@ -4,6 +4,10 @@ Each line is a `TraceRecord`: format tag, pipeline, index dir, question, answer 
 citations, the ranked hits with typed reasons, and the trace events (`id`, `parent`, `step`,
 `inputs`, `outputs`, `seconds`, `llm_calls`, `llm_cached`, `llm_tokens`), parents before
 children. Written by `rag query --trace-out FILE` and, per pipeline, by `rag eval --out`.
+
+Event outputs are typed (`rag.trace_outputs`) and keep the keys they always had in JSON, with a
+`type` tag added; an untagged line from before reads into the same models by its step label,
+so the format stays `memrag.trace/1`.
 """
 
 from __future__ import annotations

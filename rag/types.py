@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from abc import abstractmethod
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -61,9 +62,9 @@ class _Reason(BaseModel):
         None, description="The text searched (a clue, a thought) when it was not the question."
     )
 
+    @abstractmethod
     def describe(self) -> str:
         """One line saying why the passage was returned (each reason says it its own way)."""
-        raise NotImplementedError(f"{type(self).__name__} does not describe itself")
 
 
 class DenseReason(_Reason):
