@@ -96,3 +96,29 @@ def write_tiny_dataset(folder: Path) -> Path:
     ]
     (folder / "questions.json").write_text(json.dumps(questions))
     return folder
+
+
+SLOW_LIST = Path(__file__).with_name("slow_tests.txt")
+
+
+def _slow_entries() -> list[str]:
+    """The lines of tests/slow_tests.txt that name tests (comments and blanks left out)."""
+    lines = SLOW_LIST.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests listed in slow_tests.txt `slow`; a listed test that no longer exists in
+    a collected file fails the run, so the fast lane's list cannot rot unnoticed."""
+    entries = _slow_entries()
+    used: set[str] = set()
+    for item in items:
+        node = item.nodeid.split("[", 1)[0]
+        for entry in entries:
+            if node == entry or (entry.endswith(("/", ".py")) and node.startswith(entry)):
+                item.add_marker(pytest.mark.slow)
+                used.add(entry)
+    collected = {item.nodeid.split("::", 1)[0] for item in items}
+    stale = [e for e in entries if e not in used and e.split("::", 1)[0] in collected]
+    if stale:
+        raise pytest.UsageError(f"{SLOW_LIST.name} names tests that do not exist: {stale}")

@@ -39,7 +39,6 @@ def corpus(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("builder", ["raptor", "memwalker", "memtree"])
 def test_search_returns_k_hits_for_every_preset(
     tmp_path: Path, settings: Settings, builder: str
