@@ -13,10 +13,13 @@ from typing import Any
 import networkx as nx
 import plotly.graph_objects as go
 
+from app.explain import shorten
 from rag.types import GraphReason, Hit, TraceEvent
 
 #: Where each kind's labels sit, so that they do not cover the markers of a column.
 TEXT_POSITIONS = {"entity": "middle left", "fact": "top center", "passage": "middle right"}
+#: Characters of a label written beside its marker (hover shows it whole).
+LABEL_CHARS = 32
 #: Node colours by kind.
 COLOURS = {"entity": "#e4572e", "fact": "#f3a712", "passage": "#29335c", "synonymy": "#a8c686"}
 
@@ -62,6 +65,28 @@ def pagerank_subgraph(
     return view
 
 
+def labelled_nodes(
+    view: nx.Graph, pos: dict[Any, tuple[float, float]], limit: int
+) -> set[Any]:
+    """The nodes whose labels are written: heaviest first, none too close to a written one."""
+    if not pos:
+        return set()
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    # A label is about a sixth of the picture wide and a twentieth high.
+    width = ((max(xs) - min(xs)) or 1.0) / 6
+    height = ((max(ys) - min(ys)) or 1.0) / 20
+    order = sorted(view.nodes, key=lambda n: -float(view.nodes[n].get("mass", 0.0)))
+    shown: list[Any] = []
+    for node in order:
+        if len(shown) >= limit:
+            break
+        x, y = pos[node]
+        if all(abs(x - pos[o][0]) > width or abs(y - pos[o][1]) > height for o in shown):
+            shown.append(node)
+    return set(shown)
+
+
 def _sizes(view: nx.Graph, kind: str, low: float, high: float) -> dict[str, float]:
     """Marker sizes for nodes of one kind, by `mass` relative to the largest of that kind."""
     nodes = [n for n, d in view.nodes(data=True) if d.get("kind") == kind]
@@ -92,8 +117,13 @@ def network_figure(
     title: str,
     height: int = 480,
     x_range: tuple[float, float] | None = None,
+    max_labels: int = 16,
 ) -> go.Figure:
-    """Draw a graph: one trace of edges, one of nodes per kind, labels on hover and beside."""
+    """Draw a graph: one trace of edges, one of nodes per kind, labels on hover and beside.
+
+    Only the heaviest nodes whose labels do not collide get one written beside them; every
+    node names itself on hover.
+    """
     edge_x: list[float | None] = []
     edge_y: list[float | None] = []
     for u, v in view.edges():
@@ -110,6 +140,7 @@ def network_figure(
             showlegend=False,
         )
     ]
+    shown = labelled_nodes(view, pos, max_labels)
     for kind in ("entity", "fact", "passage"):
         nodes = [n for n, d in view.nodes(data=True) if d.get("kind") == kind]
         if not nodes:
@@ -122,7 +153,10 @@ def network_figure(
                 y=[pos[n][1] for n in nodes],
                 mode="markers+text",
                 name=kind,
-                text=[lbl if len(lbl) <= 32 else lbl[:31] + "…" for lbl in labels],
+                text=[
+                    shorten(lbl, LABEL_CHARS) if n in shown else ""
+                    for n, lbl in zip(nodes, labels, strict=True)
+                ],
                 textposition=TEXT_POSITIONS[kind],
                 hovertext=[
                     f"{lbl}<br>{kind} mass {view.nodes[n].get('mass', 0.0):.4g}"

@@ -19,6 +19,26 @@ def node_label(node: TreeNode) -> str:
     return f"{node.id} · level {node.level} · {size}"
 
 
+#: Characters of a summary that name its node in the picture.
+LABEL_CHARS = 32
+
+
+def summary_label(node: TreeNode) -> str:
+    """A summary node's name in the picture: the start of its summary, else its id."""
+    return shorten(node.text, LABEL_CHARS) if node.text.strip() else node.id
+
+
+def counts_line(counts: dict[str, int], names: dict[str, str] | None = None) -> str:
+    """Counts as readable text ("passages 962 · level 1 191"), not a printed dict."""
+    names = names or {}
+    return " · ".join(f"{names.get(key, key)} {value:,}" for key, value in counts.items())
+
+
+def level_names(levels: dict[str, int]) -> dict[str, str]:
+    """What each level key is called: level 0 holds the passages."""
+    return {key: "passages" if key == "0" else f"level {key}" for key in levels}
+
+
 def sunburst_rows(tree: SummaryTree, titles: dict[str, str]) -> list[dict[str, Any]]:
     """One row per node under its first parent (RAPTOR's extra parents are named on hover)."""
     leaves = len(tree) <= PICTURE_NODES
@@ -28,7 +48,8 @@ def sunburst_rows(tree: SummaryTree, titles: dict[str, str]) -> list[dict[str, A
             continue
         parents = tree.parents(node.id)
         also = f"<br>also under {', '.join(parents[1:])}" if len(parents) > 1 else ""
-        label = titles.get(node.id, node.id) if node.is_leaf else node.id
+        # A summary is named by its opening words: ids such as "s229" say nothing in a picture.
+        label = titles.get(node.id, node.id) if node.is_leaf else summary_label(node)
         rows.append(
             {
                 "id": node.id,

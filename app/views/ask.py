@@ -10,18 +10,21 @@ import streamlit as st
 from app import resources
 from app.discovery import Found
 from app.pipeline_choice import pipeline_input
+from app.questions import question_input
 from app.why import show_why
-from app.widgets import DEFAULT_QUESTION, guard, passages_of, show_answer, show_hits, show_trace
+from app.widgets import guard, passages_of, show_answer, show_hits, show_trace
 from pipelines.trace_log import read_traces
 from rag.types import Answer
 
 
 def ask_live(index_path: Path) -> None:
     """The question form; the last result stays in the session across page switches."""
-    question = st.text_input("Question", DEFAULT_QUESTION, key="ask_question")
+    st.caption(f"Asking {resources.roots().label(index_path)}")
+    question = question_input("Question", "ask_question", index_path)
     pipe = pipeline_input("Pipeline", "ask")
     answer_it = st.checkbox("Answer with the reader", True, key="ask_answer")
-    if st.button("Ask", type="primary", key="ask_run", disabled=pipe is None) and pipe:
+    blank = not question.strip()
+    if st.button("Ask", type="primary", key="ask_run", disabled=pipe is None or blank) and pipe:
         idx = resources.open_index(index_path)
         start = time.perf_counter()
         answer = idx.ask(question, pipe, answer=answer_it)

@@ -12,20 +12,23 @@ import streamlit as st
 from app import resources
 from app.explain import compare_rows, total_ms
 from app.pipeline_choice import pipeline_input
-from app.widgets import DEFAULT_QUESTION, guard, passages_of, show_answer, show_trace
+from app.questions import question_input
+from app.tables import table as dash_table
+from app.widgets import guard, passages_of, show_answer, show_trace
 from rag.types import Answer
 
 
 def run_both(index_path: Path) -> None:
     """The form: a question and two pipelines; both answers are kept in the session."""
-    question = st.text_input("Question", DEFAULT_QUESTION, key="cmp_question")
+    st.caption(f"Comparing on {resources.roots().label(index_path)}")
+    question = question_input("Question", "cmp_question", index_path)
     left, right = st.columns(2)
     with left:
         pipe_a = pipeline_input("Pipeline A", "cmp_a", "dense")
     with right:
         pipe_b = pipeline_input("Pipeline B", "cmp_b", "hybrid")
     answer_it = st.checkbox("Answer with the reader", False, key="cmp_answer")
-    ready = pipe_a is not None and pipe_b is not None
+    ready = pipe_a is not None and pipe_b is not None and bool(question.strip())
     if not st.button("Compare", type="primary", key="cmp_run", disabled=not ready):
         return
     idx = resources.open_index(index_path)
@@ -35,7 +38,11 @@ def run_both(index_path: Path) -> None:
         start = time.perf_counter()
         answer = idx.ask(question, pipe, answer=answer_it)
         results.append((pipe.name, answer, time.perf_counter() - start))
-    st.session_state["cmp_result"] = {"index": str(index_path), "runs": results}
+    st.session_state["cmp_result"] = {
+        "index": str(index_path),
+        "question": question,
+        "runs": results,
+    }
 
 
 def rank_chart(rows: list[dict]) -> alt.Chart:
@@ -73,7 +80,7 @@ def show_comparison(result: dict) -> None:
     cols[3].metric("A / B ms", f"{sec_a * 1000:.0f} / {sec_b * 1000:.0f}")
     table, chart = st.columns([3, 2])
     with table:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(dash_table(rows), hide_index=True, width="stretch")
     with chart:
         st.altair_chart(rank_chart(rows), width="stretch")
     side_a, side_b = st.columns(2)

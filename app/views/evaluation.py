@@ -17,6 +17,7 @@ from app.eval_results import (
     trace_file,
     traces_by_question,
 )
+from app.tables import table
 from app.widgets import error_card, guard, passages_of, show_hits, show_trace
 from pipelines.resolve import resolve_pipeline
 from pipelines.trace_log import TraceRecord
@@ -60,7 +61,7 @@ def summary(run: EvalRun) -> None:
         st.info("No summary.json yet (the run has not finished); records are below.")
         return
     cols = run.table.columns()
-    st.dataframe(pd.DataFrame(run.table.rows)[cols], hide_index=True, width="stretch")
+    st.dataframe(table(run.table.rows, cols), hide_index=True, width="stretch")
     scores = run.table.score_columns()
     long = pd.DataFrame(
         [
@@ -104,7 +105,7 @@ def questions(run: EvalRun) -> str | None:
     st.caption(f"{len(rows)} questions")
     if not rows:
         return None
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(table(rows), hide_index=True, width="stretch")
     ids = [r["question_id"] for r in rows]
     texts = {r["question_id"]: r["question"] for r in rows}
     return st.selectbox(
@@ -134,7 +135,8 @@ def drill_down(run: EvalRun, qid: str) -> None:
     for row in rows:
         p = passages.get(row["gold passage"])
         row["title"] = p.title if p else ""
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # A gold passage a pipeline did not retrieve has no rank: a dash, not None.
+    st.dataframe(table(rows), hide_index=True, width="stretch")
     a_only = [r["title"] or r["gold passage"] for r in rows if r[f"in top {k}"] == "A only"]
     if a_only and a != b:
         st.success(f"{a} found gold that {b} missed in its top {k}: {', '.join(a_only)}")

@@ -9,7 +9,7 @@ import streamlit as st
 from app import resources
 from app.explain import passage_label, shorten
 from app.pictures import tree_figure
-from app.trees import children_of, node_label, sunburst_rows
+from app.trees import children_of, counts_line, level_names, node_label, sunburst_rows
 from app.widgets import guard, passages_of
 from indexers.tree.model import SummaryTree
 from indexers.tree.outline import outline
@@ -49,8 +49,11 @@ def explorer(index_path: Path) -> None:
     cols[2].metric("passages", info["passages"])
     cols[3].metric("roots", info["roots"])
     cols[4].metric("mean fan-out", info["mean_fanout"])
+    levels = info["levels"]
     st.caption(
-        f"levels {info['levels']} · summarizers {info['summarizers']} · scope {info['scope']}"
+        f"nodes per level: {counts_line(levels, level_names(levels))}  \n"
+        f"summaries by: {counts_line(info['summarizers']) or 'none'} · "
+        f"scope: {info['scope'] or 'corpus'}"
     )
     leaf_ids = [n.id for n in tree.leaf_nodes()]
     passages = passages_of(index_path, leaf_ids)
