@@ -39,7 +39,19 @@ def starting_question(index_path: Path) -> str:
     asked = _asked(str(index_path))
     if asked is not None:
         return asked
-    return DEMO_QUESTION if built_from_sample(index_path) else ""
+    if built_from_sample(index_path):
+        return DEMO_QUESTION
+    return title_question(index_path)
+
+
+def title_question(index_path: Path) -> str:
+    """A question about the first titled passage of the index ("" when none is titled)."""
+    try:
+        store = resources.open_index(index_path).index_dir.store
+        title = next((p.title for p in store.iter_passages() if p.title), None)
+    except Exception:  # the page itself says what is wrong with the dir
+        return ""
+    return f"What is {title}?" if title else ""
 
 
 def question_input(label: str, key: str, index_path: Path) -> str:
@@ -50,7 +62,8 @@ def question_input(label: str, key: str, index_path: Path) -> str:
     """
     owner, filled = f"{key}_for", f"{key}_filled"
     previous = st.session_state.get(owner)
-    if previous != str(index_path):
+    # Streamlit drops a widget's state when its page is left: coming back fills it again.
+    if previous != str(index_path) or key not in st.session_state:
         current = st.session_state.get(key, "")
         # Replaced: nothing, what the form filled in, or a question already asked there.
         if current in ("", st.session_state.get(filled), _asked(previous)):

@@ -23,8 +23,7 @@ def ask_live(index_path: Path) -> None:
     question = question_input("Question", "ask_question", index_path)
     pipe = pipeline_input("Pipeline", "ask")
     answer_it = st.checkbox("Answer with the reader", True, key="ask_answer")
-    blank = not question.strip()
-    if st.button("Ask", type="primary", key="ask_run", disabled=pipe is None or blank) and pipe:
+    if st.button("Ask", type="primary", key="ask_run", disabled=pipe is None) and pipe:
         idx = resources.open_index(index_path)
         start = time.perf_counter()
         answer = idx.ask(question, pipe, answer=answer_it)

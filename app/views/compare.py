@@ -28,7 +28,7 @@ def run_both(index_path: Path) -> None:
     with right:
         pipe_b = pipeline_input("Pipeline B", "cmp_b", "hybrid")
     answer_it = st.checkbox("Answer with the reader", False, key="cmp_answer")
-    ready = pipe_a is not None and pipe_b is not None and bool(question.strip())
+    ready = pipe_a is not None and pipe_b is not None
     if not st.button("Compare", type="primary", key="cmp_run", disabled=not ready):
         return
     idx = resources.open_index(index_path)

@@ -23,14 +23,20 @@ def _store_ids(path: Path) -> set[str]:
         return {p.id for p in idx.index_dir.store.iter_passages()}
 
 
+def _first_title(path: Path) -> str:
+    """The title of the first stored passage of an index dir."""
+    with RagIndex.open(path, Settings(show_progress=False)) as idx:
+        return next(p.title for p in idx.index_dir.store.iter_passages() if p.title)
+
+
 def test_ask_answers_from_the_index_chosen_last(app_env: AppRoot) -> None:
     """Choosing a second index in the sidebar makes Ask search it, not the first in the list."""
     at = start(app_env.index, "ask")
     assert at.text_input(key="ask_question").value == DEMO_QUESTION
     at.sidebar.selectbox(key="index_dir").set_value(app_env.plain).run()
-    # Not the demo's Hubble question: the tiny corpus cannot answer it.
-    assert at.text_input(key="ask_question").value == ""
-    assert at.button(key="ask_run").disabled
+    # Not the demo's Hubble question, which the tiny corpus cannot answer: one about it.
+    first = _first_title(app_env.plain)
+    assert at.text_input(key="ask_question").value == f"What is {first}?"
     at.text_input(key="ask_question").input("Where was Marie Curie born?").run()
     ask(at, "dense")
     assert not at.exception and not at.error, errors(at)
@@ -54,8 +60,7 @@ def test_compare_starts_from_a_question_that_fits_the_index(app_env: AppRoot) ->
     assert not ranks.isna().any().any()
     assert "None" not in set(ranks["rank A"].astype(str)) | set(ranks["rank B"].astype(str))
     at.sidebar.selectbox(key="index_dir").set_value(app_env.plain).run()
-    assert at.text_input(key="cmp_question").value == ""
-    assert at.button(key="cmp_run").disabled
+    assert at.text_input(key="cmp_question").value == f"What is {_first_title(app_env.plain)}?"
 
 
 def test_tree_page_prints_counts_as_text_and_names_summaries(app_env: AppRoot) -> None:
@@ -108,3 +113,14 @@ def test_missing_values_in_tables_are_dashes() -> None:
         {"rank A": 1, "rank B": MISSING},
         {"rank A": MISSING, "rank B": 2.0},
     ]
+
+
+def test_the_question_asked_comes_back_after_visiting_another_page(app_env: AppRoot) -> None:
+    """Streamlit forgets a left page's widgets; the form offers the last question again."""
+    at = start(app_env.index, "ask")
+    at.text_input(key="ask_question").input("Who designed the Eiffel Tower?").run()
+    ask(at, "dense")
+    at.switch_page("views/graph.py").run()
+    at.switch_page("views/ask.py").run()
+    assert at.text_input(key="ask_question").value == "Who designed the Eiffel Tower?"
+    assert not at.button(key="ask_run").disabled
