@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipelines.trace import trace_tree
-from rag.trace_outputs import CluesOutput, IterateOutput, RoundOutput
+from rag.trace_outputs import (
+    CluesOutput,
+    GraphSearchDetails,
+    IterateOutput,
+    RetrieveOutput,
+    RoundOutput,
+)
 from rag.types import Hit, HitReason, Passage, TraceEvent
 from rag.types import shorten as shorten  # tables, labels and outlines cut texts the same way
 
@@ -100,6 +106,16 @@ def compare_rows(
             }
         )
     return sorted(rows, key=lambda r: min(r["rank A"] or 10**6, r["rank B"] or 10**6))
+
+
+def graph_searches(events: Sequence[TraceEvent]) -> list[GraphSearchDetails]:
+    """What each graph search of a trace found: seed entities, matched facts, any fallback."""
+    return [
+        e.outputs.search
+        for e in events
+        if isinstance(e.outputs, RetrieveOutput)
+        and isinstance(e.outputs.search, GraphSearchDetails)
+    ]
 
 
 def clue_events(events: Sequence[TraceEvent]) -> list[tuple[TraceEvent, CluesOutput]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.explain import clue_rows, iteration_rounds, reason_text
+from app.explain import clue_rows, graph_searches, iteration_rounds, reason_text
 from eval.wrapped_steps import clue_drafters, trace_scores
 from indexers.base import typed_details
 from pipelines.trace_log import TraceRecord, append_trace, read_traces
@@ -147,6 +147,7 @@ def test_an_old_trace_line_reads_into_typed_outputs(tmp_path: Path) -> None:
     assert [r["round"] for r in iteration_rounds(answer.trace, 0)] == [0, 1]
     assert clue_rows(clues.outputs, answer.hits)[0]["found by"] == ["Jane Roe born"]
     assert clue_drafters(answer) == []  # old traces did not record the drafters
+    assert [g.seeds for g in graph_searches(answer.trace)] == [[("Jane Roe", 1.0)]]
     # Written again, it reads back the same.
     append_trace(tmp_path / "new.jsonl", TraceRecord.of(answer, "old"))
     (again,) = read_traces(tmp_path / "new.jsonl")
