@@ -6,13 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipelines.trace import trace_tree
-from rag.trace_outputs import (
-    CluesOutput,
-    GraphSearchDetails,
-    IterateOutput,
-    RetrieveOutput,
-    RoundOutput,
-)
+from rag.search_details import GraphSearchDetails
+from rag.trace_outputs import CluesOutput, IterateOutput, RetrieveOutput, RoundOutput
 from rag.types import Hit, HitReason, Passage, TraceEvent
 from rag.types import shorten as shorten  # tables, labels and outlines cut texts the same way
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from indexers.context import BuildContext
 from rag.errors import ConfigError
 from rag.query import Query
-from rag.trace_outputs import DETAILED_KINDS, SearchDetails
+from rag.search_details import DETAILED_KINDS, SearchDetails
 from rag.types import Hit, Passage
 
 if TYPE_CHECKING:

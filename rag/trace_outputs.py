@@ -1,4 +1,4 @@
-"""What each step records on its trace event, and what each index kind finds while searching.
+"""What each step records on its trace event (the search details are in `rag.search_details`).
 
 Steps produce these models and the inspector and the evaluation harness read their attributes,
 so renaming a field fails type-checking and tests rather than a page at run time. In JSON each
@@ -12,60 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
+from rag.search_details import SearchDetails
+
 #: Ranked (passage id, score) pairs, best first, as a trace keeps them.
 Ranked = list[tuple[str, float]]
-
-
-class _Details(BaseModel):
-    """Base of a kind's search details; an unknown key is an error, not a silent rename."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class GraphSearchDetails(_Details):
-    """A knowledge-graph search: the seed entities, the facts matched, and any fallback."""
-
-    type: Literal["graph"] = "graph"
-    method: str
-    seeds: list[tuple[str, float]] = Field(default_factory=list)
-    facts: list[tuple[str, float]] = Field(default_factory=list)
-    fallback: str | None = None
-
-
-class TreeContext(_Details):
-    """A summary handed to the reader, with where it sits and how close it is to the query."""
-
-    node: str
-    level: int
-    similarity: float
-    text: str
-
-
-class TreeSearchDetails(_Details):
-    """A summary-tree search: its mode, the summaries for the reader and any walk taken."""
-
-    type: Literal["tree"] = "tree"
-    mode: str
-    context: list[TreeContext] = Field(default_factory=list)
-    walk: list[dict[str, Any]] = Field(default_factory=list)
-    navigator: str | None = None
-    answer: str | None = None
-    answered_by: str | None = None
-    invalid_replies: int | None = None
-
-
-class BM25SearchDetails(_Details):
-    """A lexical search: the (stemmed) query terms the index knows."""
-
-    type: Literal["bm25"] = "bm25"
-    terms: list[str] = Field(default_factory=list)
-
-
-SearchDetails = Annotated[
-    GraphSearchDetails | TreeSearchDetails | BM25SearchDetails, Field(discriminator="type")
-]
-#: Kinds whose search details have a model above.
-DETAILED_KINDS = ("graph", "tree", "bm25")
 
 
 class _Output(BaseModel):

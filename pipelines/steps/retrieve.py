@@ -11,7 +11,8 @@ from pipelines.state import QueryState
 from pipelines.step import Step
 from pipelines.steps.search_options import SearchOptions
 from rag.fusion import reciprocal_rank_fusion
-from rag.trace_outputs import Ranked, RetrieveOutput, TreeSearchDetails
+from rag.search_details import TreeSearchDetails
+from rag.trace_outputs import Ranked, RetrieveOutput
 from rag.types import Hit
 
 #: How many ranked ids a trace event keeps per hit list.

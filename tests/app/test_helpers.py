@@ -6,7 +6,8 @@ from app.eval_results import gold_rows
 from app.explain import clue_rows, compare_rows, reason_text, trace_rows
 from app.pictures import pagerank_subgraph
 from eval.records import QuestionRecord
-from rag.trace_outputs import CluesOutput, ClueTrace, GraphSearchDetails, RetrieveOutput
+from rag.search_details import GraphSearchDetails
+from rag.trace_outputs import CluesOutput, ClueTrace, RetrieveOutput
 from rag.types import BM25Reason, FusionReason, GraphReason, Hit, TraceEvent
 
 

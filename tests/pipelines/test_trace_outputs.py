@@ -13,20 +13,18 @@ from app.explain import clue_rows, graph_searches, iteration_rounds, reason_text
 from eval.wrapped_steps import clue_drafters, trace_scores
 from indexers.base import typed_details
 from pipelines.trace_log import TraceRecord, append_trace, read_traces
+from rag.search_details import GraphSearchDetails, TreeContext, TreeSearchDetails
 from rag.trace_outputs import (
     CluesOutput,
     ClueTrace,
     FuseOutput,
     GenerateOutput,
-    GraphSearchDetails,
     GroupOutput,
     IterateOutput,
     OtherOutput,
     RetrieveOutput,
     RoundOutput,
     StepOutput,
-    TreeContext,
-    TreeSearchDetails,
 )
 from rag.types import (
     Answer,
