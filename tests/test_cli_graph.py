@@ -108,7 +108,9 @@ def test_adding_a_graph_to_an_existing_index_covers_every_passage(
 def test_unknown_extractor_is_a_one_line_error(tmp_path: Path, env: dict[str, str]) -> None:
     args = ["index", str(SAMPLE), "--out", str(tmp_path / "i"), "--graph", "--extractor", "gpt"]
     result = runner.invoke(app, args, env=env)
-    assert result.exit_code == 1 and "unknown extractor 'gpt'" in result.output
+    assert result.exit_code == 1 and "graph.extractor" in result.output
+    assert "unknown openie 'gpt'; known: auto, llm, offline, cache:PATH, pattern" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_missing_openie_file_fails_and_leaves_no_index(tmp_path: Path, env: dict[str, str]) -> None:

@@ -84,7 +84,8 @@ class Role:
     def known(self) -> list[str]:
         """Every word this role accepts, resolver words first, then implementations, aliases."""
         names = [i.spelled for i in self.implementations.values()]
-        return [*RESOLVER_WORDS, *sorted(names), *sorted(self.aliases)]
+        # `llm` is both a resolver word and an implementation's name: list every word once.
+        return list(dict.fromkeys([*RESOLVER_WORDS, *sorted(names), *sorted(self.aliases)]))
 
 
 @dataclass(frozen=True)
