@@ -35,12 +35,13 @@ def test_build_load_ask_and_search(tmp_path: Path, settings: Settings) -> None:
     assert cited is not None and answer.citations[0].quote in cited.text
     assert [e.step for e in answer.trace] == ["retrieve:dense", "generate"]
     assert all(e.seconds >= 0 for e in answer.trace)
-    # The offline reader answers with the type asked for, cut from the file it cites by name.
+    # The offline reader answers with the type asked for, citing the file by its title (a
+    # Markdown file by its first heading, a text file by its name).
     for question, expected, title in [
         ("When did Marie Curie die?", "1934", "marie curie"),
         ("Where did Marie Curie die?", "Passy", "marie curie"),
         ("Where was Marie Curie born?", "Warsaw", "marie curie"),
-        ("Who was Ada Lovelace's father?", "Lord Byron", "ada lovelace"),
+        ("Who was Ada Lovelace's father?", "Lord Byron", "Ada Lovelace"),
         ("Which rocket launched the James Webb Space Telescope?", "Ariane 5", None),
     ]:
         answer = idx.ask(question, pipeline="dense")
