@@ -6,5 +6,14 @@ from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
 from pipelines.steps.iterate import IterateStep
 from pipelines.steps.retrieve import RetrieveStep
+from pipelines.steps.turn_context import TurnContextStep
 
-__all__ = ["DraftCluesStep", "FuseStep", "GenerateStep", "GroupStep", "IterateStep", "RetrieveStep"]
+__all__ = [
+    "DraftCluesStep",
+    "FuseStep",
+    "GenerateStep",
+    "GroupStep",
+    "IterateStep",
+    "RetrieveStep",
+    "TurnContextStep",
+]
