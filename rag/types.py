@@ -168,6 +168,9 @@ class Citation(BaseModel):
     quote: str
     title: str | None = None
     source: str | None = None
+    note: str | None = Field(
+        None, description="How the answer was drawn from the quote (a relative date resolved)."
+    )
 
 
 class TraceEvent(BaseModel):
