@@ -36,6 +36,7 @@ from rag.types import Passage
 logger = logging.getLogger(__name__)
 
 VECTOR_FILES = ("entity_vectors.npy", "fact_vectors.npy", "passage_vectors.npy")
+SPACY = "spacy"
 
 
 class GraphIndex(Index[GraphSearch]):
@@ -73,6 +74,7 @@ class GraphIndex(Index[GraphSearch]):
         empty = np.zeros((0, embedder.dim), dtype=np.float32)
         self.entity_vectors, self.fact_vectors, self.passage_vectors = empty, empty, empty
         self.extractions: dict[str, Extraction] = {}
+        self._query_ner: Extractor | None = None
         self.stage_seconds: dict[str, float] = defaultdict(float)
         # Values derived from the graph for queries, built on first use, dropped on any change.
         self._derived: dict[object, Any] = {}
@@ -118,6 +120,32 @@ class GraphIndex(Index[GraphSearch]):
             extractor: Extractor = self._context.operator("openie", self._extractor_spec()[0])
             self.extractor = extractor
         return self.extractor
+
+    def query_ner(self) -> Extractor:
+        """What finds a question's entities offline: the NER that read most passages, if spaCy.
+
+        Query seeds are linked to entity nodes, so a question is read by the same NER as the
+        passages when that is spaCy's; otherwise by the pattern rules (a cached LLM file has
+        no NER to run on a question).
+        """
+        if self._query_ner is None:
+            names = [e.extractor for e in self.extractions.values()]
+            if names and names.count(SPACY) * 2 > len(names):
+                self._query_ner = self._spacy()
+            else:
+                self._query_ner = PatternOpenIE()
+        return self._query_ner
+
+    def _spacy(self) -> Extractor:
+        """The index's spaCy extractor, built once per opened index."""
+        if self.extractor is not None and self.extractor.name == SPACY:
+            return self.extractor
+        if self._context is not None:
+            made: Extractor = self._context.operator("openie", SPACY)
+            return made
+        from rag.operators.openie.spacy_extractor import SpacyOpenIE
+
+        return SpacyOpenIE()
 
     def fact_filter(self, spec: str, llm: LLM | None) -> FactFilter:
         """The recognition operator `spec` selects (hipporag2), given the query's LLM."""
@@ -218,6 +246,7 @@ class GraphIndex(Index[GraphSearch]):
     def _invalidate(self) -> None:
         """Forget everything derived from the graph after it changed."""
         self._derived.clear()
+        self._query_ner = None
 
     def _cached(self, key: object, build: Callable[[], Any]) -> Any:
         """A derived value, built on first use."""

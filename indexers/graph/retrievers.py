@@ -12,7 +12,7 @@ from indexers.graph.config import GraphSearch
 from rag.compute import single_threaded_blas
 from rag.fusion import ranks_of, rrf_contribution
 from rag.llm.base import LLM
-from rag.operators.openie import LLMOpenIE, PatternOpenIE
+from rag.operators.openie import Extractor, LLMOpenIE, PatternOpenIE
 from rag.query import Query
 from rag.types import GraphReason, Hit
 
@@ -46,9 +46,10 @@ def links_query_entities(config: GraphSearch) -> bool:
     return config.method == "hipporag" or config.query_entity_weight > 0
 
 
-def query_phrases(query: str, llm: LLM | None) -> list[str]:
-    """The query's named entities (LLM or pattern NER), or the whole query when it names none."""
-    ner = LLMOpenIE(llm) if llm is not None else PatternOpenIE()
+def query_phrases(query: str, llm: LLM | None, offline: Extractor | None = None) -> list[str]:
+    """The query's named entities (LLM, else `offline` NER, else pattern rules), or the query
+    itself when it names none."""
+    ner = LLMOpenIE(llm) if llm is not None else offline or PatternOpenIE()
     return ner.query_entities(query) or [query]
 
 
@@ -61,7 +62,7 @@ def retrieve(index: GraphIndex, query: Query, k: int, config: GraphSearch) -> Gr
         return GraphResult(hits=[])
     phrase_vectors = None
     if links_query_entities(config):
-        phrase_vectors = query.embed_with(query_phrases(query.text, query.llm))
+        phrase_vectors = query.embed_with(query_phrases(query.text, query.llm, index.query_ner()))
     with single_threaded_blas():
         dense = index.passage_vectors @ query.vector.astype(np.float32)
         if config.method == "hipporag":

@@ -83,6 +83,18 @@ def _pattern_openie(inputs: BuildInputs) -> Any:
     return PatternOpenIE()
 
 
+@register("openie", "spacy", "SpacyOpenIE: spaCy NER and dependency triples (memrag[nlp])")
+def _spacy_openie(inputs: BuildInputs) -> Any:
+    from rag.operators.openie import CachedExtractor
+    from rag.operators.openie.spacy_extractor import SpacyOpenIE
+
+    extractor = SpacyOpenIE()
+    # Large cache batches: each one is a single nlp.pipe call, which streams its passages.
+    if inputs.cache_dir is None:
+        return extractor
+    return CachedExtractor(extractor, inputs.cache_dir, batch_size=512)
+
+
 @register(
     "openie",
     "cache",
