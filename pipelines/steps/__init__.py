@@ -1,6 +1,7 @@
 """Built-in steps; importing this package registers them by type name."""
 
 from pipelines.steps.clues import DraftCluesStep
+from pipelines.steps.decline import DeclineStep
 from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
@@ -9,6 +10,7 @@ from pipelines.steps.retrieve import RetrieveStep
 from pipelines.steps.turn_context import TurnContextStep
 
 __all__ = [
+    "DeclineStep",
     "DraftCluesStep",
     "FuseStep",
     "GenerateStep",

@@ -31,6 +31,7 @@ from rag.operators.reader.span_choice import (
     fits_type,
     fullest_name,
 )
+from rag.operators.reader.temporal import date_answer
 from rag.operators.reader.text import content_words, normalize_word, plain_text, split_sentences
 from rag.types import Passage
 
@@ -147,7 +148,9 @@ class ExtractiveReader(Reader):
         # Markup is the file's formatting, not its words: answers and quotes show plain text.
         citations = [cite(top[s.rank], plain_text(s.text)) for s in cited]
         answer = plain_text(choice.text)
-        return Reading(answer=answer, citations=citations, reader=self.name, details=details)
+        reading = Reading(answer=answer, citations=citations, reader=self.name, details=details)
+        # Not an answer-type rule: a general step every reader takes (see reader.temporal).
+        return date_answer(question, reading, top)
 
     def rank_sentences(
         self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None

@@ -13,6 +13,7 @@ from rag.llm.base import LLM, ChatMessage
 from rag.llm.structured import JsonOutput, array_of, json_object, number_choice
 from rag.operators.llm_json import parse_json_object
 from rag.operators.reader.reading import Reader, Reading, cite
+from rag.operators.reader.temporal import date_answer
 from rag.operators.reader.text import content_words, split_sentences
 from rag.types import Citation, Passage
 
@@ -115,7 +116,8 @@ class LLMReader(Reader):
             details["fallback"] = "no usable citation"
         cited = [top[n - 1] for n in valid] or [top[0]]
         citations = [_citation(p, answer) for p in cited]
-        return Reading(answer=answer, citations=citations, reader=reader, details=details)
+        reading = Reading(answer=answer, citations=citations, reader=reader, details=details)
+        return date_answer(question, reading, top)
 
 
 def reply_schema(passages: int) -> JsonOutput:
