@@ -50,7 +50,7 @@ class TestSpacyGraphConformance(IndexConformance):
         index.use_extractor(_SPACY)
         return index
 
-    def search_configs(self):  # type: ignore[no-untyped-def]
+    def search_configs(self) -> list[dict[str, object]]:
         return [
             {"method": "hipporag"},
             {"method": "hipporag2", "fact_top_k": 5, "query_entity_weight": 0.0},
