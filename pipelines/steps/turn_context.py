@@ -8,7 +8,7 @@ locomo-dev with BM25 (Recall@5 over 757 questions): 0.525 alone, 0.598 in contex
 0.5, 0.570 at 1.0.
 
 A passage is a dialogue turn when its metadata has `turn` (its position in the conversation);
-turns are neighbours when they share the source, the `sample_id` and the `session` and their
+turns are neighbours when they share the source file, the `sample_id` and the `session` and their
 `turn`s are consecutive in that order. Over passages that are not turns the step writes an
 empty list and says so in the trace, so a pipeline that fuses it falls back to its other lists
 outside dialogues.
@@ -39,9 +39,11 @@ _NEIGHBOURS: weakref.WeakKeyDictionary[PassageStore, dict[str, str]] = weakref.W
 
 
 def _group(passage: Passage) -> tuple[str, str, str]:
-    """What two turns must share to be neighbours: source, conversation and session."""
+    """What two turns must share to be neighbours: file, conversation and session."""
     meta = passage.metadata
-    return passage.source, str(meta.get("sample_id", "")), str(meta.get("session", ""))
+    # A record's source is `file#record`: the file is what turns share.
+    file = passage.source.rpartition("#")[0] or passage.source
+    return file, str(meta.get("sample_id", "")), str(meta.get("session", ""))
 
 
 def previous_turns(passages: list[Passage]) -> dict[str, str]:

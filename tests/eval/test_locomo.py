@@ -234,6 +234,43 @@ def test_windows_of_turns_stay_within_a_session(locomo_dir: Path, settings: Sett
         load_dataset(locomo_dir, settings=settings, turns_per_passage=0)
 
 
+def test_turns_carry_speaker_and_position_as_fields(locomo_dir: Path, settings: Settings) -> None:
+    first = _records(load_dataset(locomo_dir, settings=settings).documents["conv-a"])
+    assert [r["speaker"] for r in first[:3]] == ["Caroline", "Melanie", "Caroline"]
+    # Positions count over the whole conversation, across sessions.
+    assert [r["turn"] for r in first] == [0, 1, 2, 3, 4, 5]
+    assert all("context_dia_ids" not in r for r in first)
+    windows = _records(
+        load_dataset(locomo_dir, settings=settings, turns_per_passage=2).documents["conv-a"]
+    )
+    assert [r["turn"] for r in windows] == [0, 2, 3, 5]
+    assert windows[0]["speaker"] == "Caroline,Melanie"
+
+
+def test_previous_turn_context_is_shown_but_not_gold(locomo_dir: Path, settings: Settings) -> None:
+    from eval.datasets.locomo import load_locomo
+
+    ds = load_locomo(
+        locomo_dir / "locomo10.json",
+        "locomo-tiny",
+        {},
+        settings,
+        turns_per_passage=1,
+        context_turns=1,
+    )
+    first = _records(ds.documents["conv-a"])
+    assert [r["dia_ids"] for r in first] == ["D1:1", "D1:2", "D1:3", "D3:1", "D3:2", "D3:3"]
+    # A session's first turn has no context; later ones show the turn before, after the date.
+    assert "context_dia_ids" not in first[0] and "context_dia_ids" not in first[3]
+    assert first[2]["context_dia_ids"] == "D1:2"
+    assert first[2]["text"].startswith(f"[{DATE_A1}] Melanie: Look what I painted")
+    assert first[2]["text"].endswith("\nCaroline: I went to the LGBTQ support group yesterday.")
+    temporal = next(q for q in ds.questions if q.id == "conv-a-q1")
+    assert temporal.gold_ids == [record_passage_id(first[2]["text"], None)]
+    with pytest.raises(ConfigError, match="context_turns must be at least 0"):
+        load_locomo(locomo_dir / "locomo10.json", "x", {}, settings, context_turns=-1)
+
+
 @pytest.mark.parametrize(
     ("chunking", "split"),
     [(ChunkSettings(), False), (ChunkSettings(chunk_size=64, chunk_overlap=8), True)],

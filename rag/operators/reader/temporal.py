@@ -189,11 +189,10 @@ def _declined(answer: str) -> bool:
 def date_answer(question: str, reading: Reading, passages: Sequence[Passage]) -> Reading:
     """For a question asking when, the date the cited dated passage means; else `reading`.
 
-    The first cited passage with a date in its metadata decides: a relative expression in its
-    quote (else in its text) is resolved against that date; an answer that already names a
-    year or month other than the passage's own is kept (the turn gave it); otherwise the
-    passage's date is the answer. The note on the citation says which, so the answer can be
-    checked against the turn.
+    The first cited passage with a date in its metadata decides: an answer that names a year
+    or month and is not that date is kept (the turn gave it); else a relative expression in
+    the quote (else in the passage) is resolved against the date; else the date answers.
+    The note on the citation says which, so the answer can be checked against the turn.
     """
     if not asks_when(question) or not reading.citations or _declined(reading.answer):
         return reading
@@ -203,11 +202,11 @@ def date_answer(question: str, reading: Reading, passages: Sequence[Passage]) ->
         anchor = passage_date(passage) if passage else None
         if passage is None or anchor is None:
             continue
+        if _ABSOLUTE.search(reading.answer) and parse_date(reading.answer) != anchor:
+            return reading  # a time the turn gave itself, not the day it was said
         found = resolve(citation.quote, anchor) or resolve(passage.text, anchor)
         if found is not None:
             answer, note = found.text, found.note()
-        elif _ABSOLUTE.search(reading.answer) and format_date(anchor) not in reading.answer:
-            return reading
         else:
             answer, note = format_date(anchor), f"said on {format_date(anchor)}"
         citations = list(reading.citations)

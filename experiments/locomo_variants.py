@@ -1,0 +1,159 @@
+"""Issue 26: passage texts, fusions and speaker handling on LoCoMo, measured outside the CLI.
+
+Each conversation is its own corpus of one-turn passages; gold is the evidence turns. Prints
+Recall@5 (all, per category, and per held-out half: conv-26+30 vs conv-41+42) for every
+variant, so that a choice made on one half can be checked on the other.
+
+    python experiments/locomo_variants.py ../shared/data/locomo-dev/locomo-dev.json
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from eval.datasets.files import read_records
+from eval.datasets.locomo_layout import parse_conversation
+from rag.embed import make_embedder
+from rag.settings import load_settings
+
+K = 5
+VARIANTS = ("date",)
+
+
+def texts(conv, variant: str) -> list[str]:
+    """The passage text of every turn under one variant."""
+    out = []
+    for session in conv.sessions:
+        for i, t in enumerate(session.turns):
+            prev = session.turns[i - 1] if i else None
+            if variant == "date":
+                out.append(f"[{session.date_time}] {t.speaker}: {t.text}")
+            elif variant == "speaker":
+                out.append(f"{t.speaker}: {t.text}")
+            elif variant == "plain":
+                out.append(t.text)
+            elif variant == "prev":
+                head = f"{prev.speaker}: {prev.text}\n" if prev else ""
+                out.append(f"{head}{t.speaker}: {t.text}")
+            elif variant == "date-prev":
+                head = f"{prev.speaker}: {prev.text}\n" if prev else ""
+                out.append(f"[{session.date_time}] {head}{t.speaker}: {t.text}")
+            elif variant in ("next", "around"):
+                nxt = session.turns[i + 1] if i + 1 < len(session.turns) else None
+                head = f"{prev.speaker}: {prev.text}\n" if prev and variant == "around" else ""
+                tail = f"\n{nxt.speaker}: {nxt.text}" if nxt else ""
+                out.append(f"[{session.date_time}] {head}{t.speaker}: {t.text}{tail}")
+    return out
+
+
+def turn_info(conv):
+    """dia_ids and speakers in turn order."""
+    return [(t.dia_id, t.speaker) for s in conv.sessions for t in s.turns]
+
+
+def bm25_scores(corpus: list[str], queries: list[str]) -> np.ndarray:
+    """A (queries x passages) BM25 score matrix."""
+    stem = Stemmer.Stemmer("english").stemWord
+    tok = bm25s.tokenize(
+        corpus, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False
+    )
+    model = bm25s.BM25()
+    model.index(tok, show_progress=False)
+    out = np.zeros((len(queries), len(corpus)), dtype=np.float32)
+    vocab = tok.vocab
+    for n, q in enumerate(queries):
+        qt = bm25s.tokenize(
+            [q],
+            stopwords="en",
+            stemmer=Stemmer.Stemmer("english"),
+            show_progress=False,
+            return_ids=False,
+        )
+        words = [w for w in qt[0] if w in vocab]
+        if words:
+            out[n] = model.get_scores(words)
+    del stem
+    return out
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks per row."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    r = np.empty_like(order)
+    rows = np.arange(scores.shape[0])[:, None]
+    r[rows, order] = np.arange(1, scores.shape[1] + 1)
+    return r
+
+
+def rrf(parts: list[tuple[np.ndarray, float]], k: int = 60) -> np.ndarray:
+    """Weighted reciprocal-rank fusion of score matrices."""
+    return sum(w / (k + ranks(s)) for s, w in parts)
+
+
+def main(path: str) -> None:
+    """Print the table."""
+    settings = load_settings()
+    emb = make_embedder(settings.embedder, settings.cache_dir)
+    convs = [parse_conversation(r, f"s{n}", path) for n, r in enumerate(read_records(Path(path)))]
+    results: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
+    for conv in convs:
+        info = turn_info(conv)
+        pos = {d: i for i, (d, _) in enumerate(info)}
+        speakers = sorted({s for _, s in info})
+        qs = [q for q in conv.questions if any(e in pos for e in q.evidence)]
+        questions = [q.question for q in qs]
+        qv = emb.embed_queries(questions)
+        dense = {v: qv @ emb.embed(texts(conv, v)).T for v in VARIANTS}
+        sparse = {v: bm25_scores(texts(conv, v), questions) for v in VARIANTS}
+        # speaker named in the question
+        named = np.zeros((len(qs), len(info)), dtype=np.float32)
+        for n, q in enumerate(questions):
+            for sp in speakers:
+                if sp.split()[0].lower() in q.lower():
+                    named[n] += np.array([s == sp for _, s in info], dtype=np.float32)
+        combos = {}
+        prev_of = np.array(
+            [
+                i - 1 if i and info[i - 1][0].split(":")[0] == info[i][0].split(":")[0] else -1
+                for i in range(len(info))
+            ]
+        )
+
+        def smooth(sc: np.ndarray, a: float) -> np.ndarray:
+            shifted = np.where(prev_of[None, :] >= 0, sc[:, np.maximum(prev_of, 0)], 0.0)
+            return sc + a * shifted
+
+        for a in (0.3, 0.5):
+            for w in (2.0, 3.0, 4.0):
+                f = rrf([(dense["date"], 1.0), (smooth(sparse["date"], a), w)])
+                combos[f"rrf d, b smooth {a} wb={w}"] = f
+                combos[f"rrf d, b smooth {a} wb={w} boost x1.05"] = f * (1 + 0.05 * (named > 0))
+                combos[f"rrf d, b smooth {a} wb={w} boost x1.1"] = f * (1 + 0.1 * (named > 0))
+                g = rrf([(smooth(dense["date"], a), 1.0), (smooth(sparse["date"], a), w)])
+                combos[f"rrf d smooth, b smooth {a} wb={w}"] = g
+                combos[f"rrf d smooth, b smooth {a} wb={w} boost x1.05"] = g * (
+                    1 + 0.05 * (named > 0)
+                )
+        for name, sc in combos.items():
+            top = np.argsort(-sc, axis=1)[:, :K]
+            for n, q in enumerate(qs):
+                gold = {pos[e] for e in q.evidence if e in pos}
+                r = len(gold & set(top[n].tolist())) / len(gold)
+                results[name].append((conv.id, q.category, r))
+    halves = ({"conv-26", "conv-30"}, {"conv-41", "conv-42"})
+    print(f"{'variant':45s} all   A     B     c1    c2    c3    c4    c5")
+    for name, rows in results.items():
+        a = np.mean([r for _, _, r in rows])
+        h = [np.mean([r for c, _, r in rows if c in half]) for half in halves]
+        cats = [np.mean([r for _, cat, r in rows if cat == k]) for k in range(1, 6)]
+        print(f"{name:45s} {a:.3f} {h[0]:.3f} {h[1]:.3f} " + " ".join(f"{c:.3f}" for c in cats))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
