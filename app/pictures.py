@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import plotly.graph_objects as go
 
-from app.explain import shorten
+from app.explain import graph_searches, shorten
 from rag.types import GraphReason, Hit, TraceEvent
 
 #: Where each kind's labels sit, so that they do not cover the markers of a column.
@@ -35,10 +35,9 @@ def pagerank_subgraph(
     view = nx.DiGraph()
     fact_scores: dict[str, float] = {}
     seed_weights: dict[str, float] = {}
-    for e in events:
-        if e.step.startswith("retrieve:graph"):
-            fact_scores.update({str(f): float(s) for f, s in e.outputs.get("facts", [])})
-            seed_weights.update({str(n): float(w) for n, w in e.outputs.get("seeds", [])})
+    for search in graph_searches(events):
+        fact_scores.update({fact: score for fact, score in search.facts})
+        seed_weights.update({name: weight for name, weight in search.seeds})
     for hit in hits:
         reason = hit.reason
         if not isinstance(reason, GraphReason):
@@ -65,9 +64,7 @@ def pagerank_subgraph(
     return view
 
 
-def labelled_nodes(
-    view: nx.Graph, pos: dict[Any, tuple[float, float]], limit: int
-) -> set[Any]:
+def labelled_nodes(view: nx.Graph, pos: dict[Any, tuple[float, float]], limit: int) -> set[Any]:
     """The nodes whose labels are written: heaviest first, none too close to a written one."""
     if not pos:
         return set()

@@ -23,10 +23,6 @@ class _Output(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """The JSON value under `key`; only for readers not yet moved to the attributes."""
-        return self.model_dump(mode="json").get(key, default)
-
 
 class RetrieveOutput(_Output):
     """A retrieve step: its ranking and, for one searched text, what the index found."""

@@ -62,6 +62,8 @@ def test_pagerank_subgraph_joins_seeds_facts_and_passages() -> None:
     assert view.has_edge("e:Pierre Curie", "f:Marie married Pierre Curie")
     assert view.has_edge("f:Marie married Pierre Curie", "p:p1")
     assert view.has_edge("e:Radium", "p:p1")  # a seed naming no fact joins the passage
+    # The fact's score comes from the graph step's typed search details, not from the reason.
+    assert view.nodes["f:Marie married Pierre Curie"]["mass"] == 0.6
     assert view.nodes["p:p1"]["label"] == "Marie Curie" and view.nodes["p:p1"]["mass"] == 0.2
 
 

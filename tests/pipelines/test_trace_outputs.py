@@ -128,7 +128,7 @@ def test_an_old_trace_line_reads_into_typed_outputs(tmp_path: Path) -> None:
     ]
     assert isinstance(round0.outputs, RoundOutput) and round0.outputs.query == "Where?"
     assert isinstance(round1.outputs, RoundOutput) and round1.outputs.round == 1
-    assert round1.outputs.get("chain") == ["x"]  # a reasoner's own details are kept
+    assert round1.outputs.model_extra == {"chain": ["x"]}  # a reasoner's own details are kept
     assert isinstance(graph.outputs, RetrieveOutput) and graph.outputs.search == GraphSearchDetails(
         method="hipporag2", seeds=[("Jane Roe", 1.0)]
     )
@@ -138,7 +138,7 @@ def test_an_old_trace_line_reads_into_typed_outputs(tmp_path: Path) -> None:
     )
     assert isinstance(clues.outputs, CluesOutput) and clues.outputs.clues[0].hits == ["b"]
     assert isinstance(generate.outputs, GenerateOutput) and generate.outputs.citations == ["b"]
-    assert isinstance(other.outputs, OtherOutput) and other.outputs.get("anything") == 1
+    assert isinstance(other.outputs, OtherOutput) and other.outputs.model_extra == {"anything": 1}
     # The readers of traces see the old line as they see a new one.
     answer = record.to_answer()
     assert trace_scores(answer, {"b"})["recall@5@round1"] == 1.0
