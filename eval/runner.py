@@ -99,12 +99,23 @@ def dataset_index(
     Two processes evaluating the same dataset share the build: the second waits on the
     index's writer lock and then opens what the first built.
     """
+    where = ensure_dataset_index(dataset, settings, kinds, document)
+    # Queries skip the embedding cache so that latency does not depend on earlier runs.
+    return RagIndex.open(where, settings.model_copy(update={"embedder": _uncached(settings)}))
+
+
+def ensure_dataset_index(
+    dataset: Dataset,
+    settings: Settings,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+    document: str | None = None,
+) -> Path:
+    """Build the dataset's index (or one document's) unless it exists; where it lies."""
     where = _index_path(dataset, settings, kinds, document)
     if not (where / MANIFEST).exists():
         corpus = dataset.corpus_path if document is None else dataset.documents[document]
         ensure_built([corpus], where, settings, kinds, wait_s=EVAL_INDEX_WAIT_S)
-    # Queries skip the embedding cache so that latency does not depend on earlier runs.
-    return RagIndex.open(where, settings.model_copy(update={"embedder": _uncached(settings)}))
+    return where
 
 
 def _uncached(settings: Settings) -> EmbedderSettings:
@@ -177,6 +188,18 @@ def run(
     if ds.documents and todo:
         # One model for every document's questions, rather than one load per document index.
         shared = make_embedder(_uncached(settings), settings.cache_dir)
+    # Every index is built before the questions' bar starts, so its rate and ETA are the
+    # questions' own, not a build's minutes spread over the first question.
+    needed = [
+        (document, build)
+        for document, items in groups
+        for build in builds
+        if any(r.pending(items) for r in build.runs)
+    ]
+    for document, build in tqdm(
+        needed, desc="indexes", unit="index", disable=not settings.show_progress or len(needed) < 2
+    ):
+        ensure_dataset_index(ds, build.settings, build.kinds, document)
     bar = tqdm(total=todo, desc=ds.name, unit="q", disable=not settings.show_progress)
     with bar:
         for document, items in groups:

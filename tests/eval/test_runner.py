@@ -228,3 +228,28 @@ def test_pipelines_naming_other_tree_builders_run_on_their_own_indexes(
     }
     assert built == {"dense, memwalker": "memwalker", "memtree": "memtree"}
     assert table.row("memtree")["recall@5"] == 1.0
+
+
+def test_the_questions_bar_starts_after_every_index_is_built(
+    dataset: Path, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build's minutes are not counted in the questions' rate and ETA."""
+    events: list[str] = []
+    real_built = runner_module.ensure_built
+    real_bar = runner_module.tqdm
+
+    def built(*args: object, **kwargs: object) -> object:
+        events.append("build")
+        return real_built(*args, **kwargs)  # type: ignore[arg-type]
+
+    def bar(*args: object, **kwargs: object) -> object:
+        events.append(f"bar:{kwargs.get('desc')}")
+        return real_bar(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(runner_module, "ensure_built", built)
+    monkeypatch.setattr(runner_module, "tqdm", bar)
+    # Two tree builders need two indexes: both are built before any question.
+    rag_eval.run(dataset, ["raptor", "memwalker"], out=tmp_path / "r", settings=settings)
+    questions = events.index("bar:tiny")
+    assert events.count("build") == 2
+    assert all(i < questions for i, e in enumerate(events) if e == "build")
