@@ -109,6 +109,10 @@ def test_other_answers_are_left_alone() -> None:
     when = "When did Melanie paint it?"
     # An absolute time the turn gave itself stands.
     assert date_answer(when, _reading("2019", turn, turn.text), [turn]).answer == "2019"
+    assert date_answer(when, _reading("June 2023", turn, turn.text), [turn]).answer == "June 2023"
+    # The passage's own year or month is only a vaguer form of its date: resolved instead.
+    assert date_answer(when, _reading("2023", turn, turn.text), [turn]).answer == "7 May 2023"
+    assert date_answer(when, _reading("May", turn, turn.text), [turn]).answer == "7 May 2023"
     # Not a when-question; a declined answer; an undated passage.
     what = date_answer("What did Melanie paint?", _reading("it", turn, turn.text), [turn])
     assert what.answer == "it"

@@ -181,6 +181,19 @@ def passage_date(passage: Passage) -> date | None:
     return parse_date(value) if isinstance(value, str) else None
 
 
+def _other_time(answer: str, anchor: date) -> bool:
+    """Whether an answer names a date, year or month that is not the anchor's: "2019" said
+    in 2023 is the turn's own time; "2023" or "May" said on 8 May 2023 is only vaguer."""
+    day = parse_date(answer)
+    if day is not None:
+        return day != anchor
+    for match in _ABSOLUTE.finditer(answer):
+        year, month = match[1], match[2]
+        if (year and int(year) != anchor.year) or (month and _month(month) != anchor.month):
+            return True
+    return False
+
+
 def _declined(answer: str) -> bool:
     """Whether the reader said it does not know: that stands, dated passage or not."""
     return answer.strip().strip(".").lower() in ("", "unknown")
@@ -189,8 +202,8 @@ def _declined(answer: str) -> bool:
 def date_answer(question: str, reading: Reading, passages: Sequence[Passage]) -> Reading:
     """For a question asking when, the date the cited dated passage means; else `reading`.
 
-    The first cited passage with a date in its metadata decides: an answer that names a year
-    or month and is not that date is kept (the turn gave it); else a relative expression in
+    The first cited passage with a date in its metadata decides: an answer that names another
+    date, year or month than that date's is kept (the turn gave it); else a relative expression in
     the quote (else in the passage) is resolved against the date; else the date answers.
     The note on the citation says which, so the answer can be checked against the turn.
     """
@@ -202,7 +215,7 @@ def date_answer(question: str, reading: Reading, passages: Sequence[Passage]) ->
         anchor = passage_date(passage) if passage else None
         if passage is None or anchor is None:
             continue
-        if _ABSOLUTE.search(reading.answer) and parse_date(reading.answer) != anchor:
+        if _other_time(reading.answer, anchor):
             return reading  # a time the turn gave itself, not the day it was said
         found = resolve(citation.quote, anchor) or resolve(passage.text, anchor)
         if found is not None:
