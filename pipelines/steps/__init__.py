@@ -7,6 +7,7 @@ from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
 from pipelines.steps.iterate import IterateStep
 from pipelines.steps.retrieve import RetrieveStep
+from pipelines.steps.speaker import SpeakerStep
 from pipelines.steps.turn_context import TurnContextStep
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "GroupStep",
     "IterateStep",
     "RetrieveStep",
+    "SpeakerStep",
     "TurnContextStep",
 ]

@@ -95,3 +95,31 @@ def test_weak_evidence_is_declined(tmp_path: Path, settings: Settings) -> None:
         kept = index.ask(question, pipeline=loose)
     assert declined is not None and declined.text == DECLINED and declined.citations
     assert kept is not None and kept.text not in ("", DECLINED)
+
+
+def test_named_speakers_are_whole_first_names() -> None:
+    from pipelines.steps.speaker import named_speakers
+
+    people = {"Caroline", "Melanie", "Jon Smith"}
+    assert named_speakers("What did Caroline's mother paint?", people) == {"Caroline"}
+    assert named_speakers("Did jon meet Melanie?", people) == {"Jon Smith", "Melanie"}
+    assert named_speakers("What did Carol paint?", people) == set()
+
+
+def test_a_named_speakers_turns_are_raised(tmp_path: Path, settings: Settings) -> None:
+    spec = tmp_path / "speaker.yaml"
+    steps = [
+        {"type": "retrieve", "index": "dense", "k": 5},
+        {"type": "speaker", "input": "dense", "boost": 10.0},
+    ]
+    spec.write_text(json.dumps({"name": "s", "steps": steps}))
+    with _index(tmp_path, settings, dialogue=True) as index:
+        state = index.pipeline(spec).run("What did Melanie say?", index.resources, answer=False)
+        speakers = [
+            index.index_dir.store.get(h.passage_id).metadata["speaker"]  # type: ignore[union-attr]
+            for h in state.hits
+        ]
+        before = {h.passage_id: h.score for h in state.results["dense"]}
+    # Cosines are positive here, so an elevenfold score puts every Melanie turn first.
+    assert all(s > 0 for s in before.values())
+    assert speakers == ["Melanie"] * 3 + ["Caroline"] * 2
