@@ -80,6 +80,11 @@ class TurnContextStep(Step):
 
     input: str = Field(description="The hit list to rescore, e.g. bm25.")
     weight: float = Field(0.5, ge=0.0, description="Share of the previous turn's score added.")
+    k: int | None = Field(
+        None,
+        ge=1,
+        description="Hits to keep after rescoring; default all (fusing fewer is faster).",
+    )
     output: str = Field("turn_context", description="Name of the rescored hit list.")
 
     @property
@@ -125,6 +130,7 @@ class TurnContextStep(Step):
                 )
             )
         rescored.sort(key=lambda h: -h.score)
+        rescored = rescored[: self.k] if self.k else rescored
         state.results[self.output] = rescored
         state.record(
             inputs={"list": self.input, "weight": self.weight, "turns": True},
