@@ -8,10 +8,10 @@ locomo-dev with BM25 (Recall@5 over 757 questions): 0.525 alone, 0.598 in contex
 0.5, 0.570 at 1.0.
 
 A passage is a dialogue turn when its metadata has `turn` (its position in the conversation);
-turns are neighbours when they share the source file, the `sample_id` and the `session` and their
-`turn`s are consecutive in that order. Over passages that are not turns the step writes an
-empty list and says so in the trace, so a pipeline that fuses it falls back to its other lists
-outside dialogues.
+turns are neighbours when they share the source file, the `sample_id` and the `session` and
+come one after the other by `turn` (so windows of several turns are neighbours too). Over
+passages that are not turns the step writes an empty list and says so in the trace, so a
+pipeline that fuses it falls back to its other lists outside dialogues.
 """
 
 from __future__ import annotations
@@ -56,11 +56,10 @@ def previous_turns(passages: list[Passage]) -> dict[str, str]:
     previous = {}
     for turns in sessions.values():
         turns.sort()
-        for (before, first), (after, second) in itertools.pairwise(turns):
-            # Chunking may split one turn into several passages with one position; a gap
-            # in positions is a turn that is not in the store.
-            if after == before + 1 or after == before:
-                previous[second] = first
+        # Consecutive in position order: windows of N turns step by N, and a turn chunked
+        # into several passages gives each the same position (the earlier chunk comes first).
+        for (_, first), (_, second) in itertools.pairwise(turns):
+            previous[second] = first
     return previous
 
 

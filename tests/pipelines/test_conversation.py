@@ -49,9 +49,11 @@ def test_previous_turns_stay_within_a_session() -> None:
 
     passages = [turn(2, 1), turn(0, 1), turn(1, 1), turn(3, 2), turn(5, 1), turn(1, 1, "d")]
     ids = {(p.metadata["turn"], p.metadata["sample_id"]): p.id for p in passages}
+    # Windows step by more than one turn: 5 follows 2 in session 1.
     assert previous_turns([*passages, Passage.from_text("no turn")]) == {
         ids[1, "c"]: ids[0, "c"],
         ids[2, "c"]: ids[1, "c"],
+        ids[5, "c"]: ids[2, "c"],
     }
 
 
