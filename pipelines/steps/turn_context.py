@@ -1,11 +1,12 @@
-"""TurnContextStep: score each dialogue turn in the context of the turn before it.
+"""TurnContextStep: score each dialogue turn in the context of the turns around it.
 
 In a dialogue the words that match a question are often in the turn before the answer: "What
 did you do yesterday?" / "I went to the support group." A turn's score in context is its own
-score plus `weight` times the previous turn's, so a reply inherits part of its prompt's
-match (and a turn that matches nothing itself can enter behind one that does). Measured on
-locomo-dev with BM25 (Recall@5 over 757 questions): 0.525 alone, 0.598 in context at weight
-0.5, 0.570 at 1.0.
+score plus shares of its neighbours' (`before`: the previous turn's first; `after`: the next
+turn's first), so a reply inherits part of its prompt's match (and a turn that matches
+nothing itself can enter beside one that does). Measured on locomo-dev with BM25 (Recall@5
+over 757 questions, `experiments/locomo_variants.py`): 0.525 alone; with the previous turn
+at 0.5, 0.598, at 1.0, 0.570; previous 0.5, the one before 0.25 and the next 0.25, 0.631.
 
 A passage is a dialogue turn when its metadata has `turn` (its position in the conversation);
 turns are neighbours when they share the source file, the `sample_id` and the `session` and
@@ -16,10 +17,10 @@ pipeline that fuses it falls back to its other lists outside dialogues.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import weakref
 from collections import defaultdict
+from typing import Annotated
 
 from pydantic import Field
 
@@ -35,7 +36,9 @@ logger = logging.getLogger(__name__)
 TURN_KEY = "turn"
 
 # One map per opened store: building it reads every passage once.
-_NEIGHBOURS: weakref.WeakKeyDictionary[PassageStore, dict[str, str]] = weakref.WeakKeyDictionary()
+_ORDERS: weakref.WeakKeyDictionary[PassageStore, dict[str, tuple[list[str], int]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _group(passage: Passage) -> tuple[str, str, str]:
@@ -46,39 +49,56 @@ def _group(passage: Passage) -> tuple[str, str, str]:
     return file, str(meta.get("sample_id", "")), str(meta.get("session", ""))
 
 
-def previous_turns(passages: list[Passage]) -> dict[str, str]:
-    """Each turn's id mapped to the id of the turn before it in its session."""
+def session_order(passages: list[Passage]) -> dict[str, tuple[list[str], int]]:
+    """Each turn's id mapped to its session's turn ids in order and its index among them."""
     sessions: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
     for p in passages:
         turn = p.metadata.get(TURN_KEY)
         if isinstance(turn, int) and not isinstance(turn, bool):
             sessions[_group(p)].append((turn, p.id))
-    previous = {}
+    order: dict[str, tuple[list[str], int]] = {}
     for turns in sessions.values():
-        turns.sort()
         # Consecutive in position order: windows of N turns step by N, and a turn chunked
         # into several passages gives each the same position (the earlier chunk comes first).
-        for (_, first), (_, second) in itertools.pairwise(turns):
-            previous[second] = first
-    return previous
+        ids = [pid for _, pid in sorted(turns)]
+        order.update({pid: (ids, n) for n, pid in enumerate(ids)})
+    return order
 
 
-def _neighbours(store: PassageStore) -> dict[str, str]:
-    """The store's previous-turn map, built on first use."""
-    found = _NEIGHBOURS.get(store)
+def previous_turns(passages: list[Passage]) -> dict[str, str]:
+    """Each turn's id mapped to the id of the turn before it in its session."""
+    return {pid: ids[n - 1] for pid, (ids, n) in session_order(passages).items() if n}
+
+
+def _order(store: PassageStore) -> dict[str, tuple[list[str], int]]:
+    """The store's session order, built on first use."""
+    found = _ORDERS.get(store)
     if found is None:
-        found = previous_turns(list(store.iter_passages()))
-        _NEIGHBOURS[store] = found
+        found = session_order(list(store.iter_passages()))
+        _ORDERS[store] = found
     return found
 
 
+def _weights(before: list[float], after: list[float]) -> dict[int, float]:
+    """Offsets (negative: earlier turns) and the share of their scores a turn takes."""
+    shares = {-(d + 1): w for d, w in enumerate(before)}
+    shares.update({d + 1: w for d, w in enumerate(after)})
+    return shares
+
+
 class TurnContextStep(Step):
-    """Rescore a hit list's dialogue turns with a share of the previous turn's score."""
+    """Rescore a hit list's dialogue turns with shares of their neighbours' scores."""
 
     type_name = "turn_context"
 
     input: str = Field(description="The hit list to rescore, e.g. bm25.")
-    weight: float = Field(0.5, ge=0.0, description="Share of the previous turn's score added.")
+    before: list[Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=lambda: [0.5],
+        description="Shares of the scores of the turns before (the previous one first).",
+    )
+    after: list[Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=list, description="Shares of the scores of the turns after."
+    )
     k: int | None = Field(
         None,
         ge=1,
@@ -100,26 +120,32 @@ class TurnContextStep(Step):
         return [self.output]
 
     def _run(self, state: QueryState) -> QueryState:
-        """Add the previous turn's weighted score to each turn's; empty outside dialogues."""
+        """Add the neighbours' weighted scores to each turn's; empty outside dialogues."""
         hits = state.results[self.input]
-        previous = _neighbours(state.resources.store)
-        if not previous:
+        order = _order(state.resources.store)
+        inputs = {"list": self.input, "before": self.before, "after": self.after}
+        if not order:
             state.results[self.output] = []
-            state.record(
-                inputs={"list": self.input, "weight": self.weight, "turns": False},
-                outputs=FuseOutput(hits=[]),
-            )
+            state.record(inputs={**inputs, "turns": False}, outputs=FuseOutput(hits=[]))
             return state
-        following = {before: after for after, before in previous.items()}
+        shares = _weights(self.before, self.after)
         score = {h.passage_id: h.score for h in hits}
         by_id = {h.passage_id: h for h in hits}
-        # A turn after a hit can enter on its prompt's score alone.
-        candidates = list(dict.fromkeys([*score, *(following[p] for p in score if p in following)]))
+
+        def neighbour(pid: str, offset: int) -> str | None:
+            ids, n = order.get(pid, ([], -1))
+            return ids[n + offset] if n >= 0 and 0 <= n + offset < len(ids) else None
+
+        # A turn near a hit can enter on its neighbours' scores alone.
+        reached = [neighbour(pid, -offset) for pid in score for offset in shares]
+        candidates = list(dict.fromkeys([*score, *(pid for pid in reached if pid)]))
         rescored = []
         for pid in candidates:
-            own = score.get(pid, 0.0)
-            total = own + self.weight * score.get(previous.get(pid, ""), 0.0)
-            template = by_id.get(pid) or by_id[previous[pid]]
+            near = {offset: neighbour(pid, offset) for offset in shares}
+            total = score.get(pid, 0.0) + sum(
+                w * score.get(near[offset] or "", 0.0) for offset, w in shares.items()
+            )
+            template = by_id.get(pid) or next(by_id[n] for n in near.values() if n in by_id)
             rescored.append(
                 Hit(
                     passage_id=pid,
@@ -132,7 +158,7 @@ class TurnContextStep(Step):
         rescored = rescored[: self.k] if self.k else rescored
         state.results[self.output] = rescored
         state.record(
-            inputs={"list": self.input, "weight": self.weight, "turns": True},
+            inputs={**inputs, "turns": True},
             outputs=FuseOutput(hits=[(h.passage_id, round(h.score, 5)) for h in rescored[:50]]),
         )
         return state

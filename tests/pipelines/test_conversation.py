@@ -65,7 +65,8 @@ def test_a_reply_is_found_through_its_prompt(tmp_path: Path, settings: Settings)
         bm25 = [h.passage_id for h in state.results["bm25"]]
         context = state.results["bm25_context"]
         # BM25 alone misses the reply, which shares no word with the question; in context it
-        # enters on its prompt's score, at half of it.
+        # enters on its prompt's score, at half of it (the preset also gives it a quarter of
+        # the next turn's, which matches nothing).
         assert reply.id not in bm25
         prompt_score = state.results["bm25"][0].score
         scored = {h.passage_id: h.score for h in context}
