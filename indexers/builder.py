@@ -118,15 +118,21 @@ def _checked_sources(
 def _rebuild_kinds(out: Path, kinds: Sequence[str]) -> list[str]:
     """The kinds a rebuild makes: those asked for plus those the damaged index had.
 
-    The manifest says which; when it cannot be read, the kinds' folders in the dir do.
+    The manifest says which, and so do the kinds' folders in the dir: a damaged manifest may
+    read yet name too few (its `indexes` lost), so a kind with a folder is rebuilt either way.
     """
+    folders = [kind for kind in INDEX_KINDS if (out / kind).is_dir()]
     try:
-        had = read_manifest(out).indexes
+        listed = read_manifest(out).indexes
+        problem = "its manifest does not list every kind it holds"
     except IndexFormatError as exc:
-        had = [kind for kind in INDEX_KINDS if (out / kind).is_dir()]
-        if set(had) - set(kinds):
-            logger.warning("%s; rebuilding the kinds its folders hold too: %s", exc, ", ".join(had))
-    return list(dict.fromkeys([*had, *kinds]))
+        listed, problem = [], str(exc)
+    unlisted = [kind for kind in folders if kind not in listed and kind not in kinds]
+    if unlisted:
+        logger.warning(
+            "%s; rebuilding the kinds its folders hold too: %s", problem, ", ".join(unlisted)
+        )
+    return list(dict.fromkeys([*listed, *folders, *kinds]))
 
 
 def build_index(

@@ -16,6 +16,7 @@ from rag.cli.commands import app
 from rag.cli.safe import strict_json
 from rag.store import PassageStore
 from rag.types import Answer, Citation, Hit, Passage
+from tests.conftest import SAMPLE
 
 runner = CliRunner()
 
@@ -215,6 +216,8 @@ def test_output_under_a_file_is_an_error_and_missing_folders_are_made(
     afile = tmp_path / "afile"
     afile.write_text("x")
     args = ["demo", "--out", str(afile / "sub")]
+    _one_line_error(runner.invoke(app, args, env=corpus_env), "--out", "is a file, not a folder")
+    args = ["index", str(SAMPLE), "--out", str(afile / "sub")]
     _one_line_error(runner.invoke(app, args, env=corpus_env), "--out", "is a file, not a folder")
     args = ["eval", "--dataset", str(tmp_path), "--out", str(afile / "sub")]
     _one_line_error(runner.invoke(app, args, env=corpus_env), "--out", "is a file, not a folder")

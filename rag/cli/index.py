@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
-from rag.cli.output import console, emit_json
+from rag.cli.output import console, emit_json, print_plain
+from rag.cli.paths import output_folder
 from rag.errors import InputError
 
 
@@ -110,6 +111,7 @@ def index_command(
         if not rebuild:
             raise InputError("name the files or folders to index (or pass --rebuild)")
         paths = [Path(p) for p in recorded_sources(out)]
+    output_folder(out, "--out")
     report = build_index(paths, out, settings, kinds=wanted, wait_s=wait, rebuild=rebuild)
     summary = {
         "out": str(report.out),
@@ -126,11 +128,12 @@ def index_command(
     if as_json:
         emit_json(summary)
         return
-    console.print(
-        f"[bold]{report.out}[/]: {report.passages} passages "
+    # The path is the user's text: printed plain, never read as rich markup.
+    print_plain(
+        f"{report.out}: {report.passages} passages "
         f"(+{report.added} / -{report.removed}), {report.sources_read} files read, "
         f"{report.sources_unchanged} unchanged, {len(report.skipped)} skipped, "
         f"{report.seconds:.1f} s"
     )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
-    console.print(f"[dim]{stages}[/]")
+    console.print(stages, style="dim", markup=False, highlight=False)

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.ingest.languages import best_latin
+from rag.ingest.languages import best_latin, best_other_script
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,9 @@ def decode_text(data: bytes, path: Path | str) -> str:
     A BOM decides (and is dropped). Otherwise strict UTF-8; failing that, a UTF-8 file with a
     few stray bytes keeps its UTF-8 and reads each stray byte as Windows-1252. A legacy file gets
     the Latin code page (Western, Central European, Turkish, Baltic) in which its words are
-    plausible (see `rag.ingest.languages`); other text (Cyrillic, Greek, CJK) is decoded with
-    charset-normalizer's best guess. Every fallback logs the file and the choice.
+    plausible (see `rag.ingest.languages`), else the Cyrillic or Greek code page in which they read
+    as words; other text (CJK) is decoded with charset-normalizer's best guess.
+    Every fallback logs the file and the choice.
     NUL bytes without a UTF-16/32 BOM mean binary.
     """
     for bom, encoding in _BOMS:
@@ -81,6 +82,12 @@ def decode_text(data: bytes, path: Path | str) -> str:
         logger.warning("%s: not UTF-8; decoded as %s (its words read best)", path, verdict.encoding)
         # The verdict saw a sample; a byte the code page lacks further on is kept visible.
         return data.decode(verdict.encoding, errors="replace")
+    other = best_other_script(data)
+    if other is not None:
+        # Detectors guess CJK for short single-byte Cyrillic or Greek; its words decide instead.
+        encoding = other.encoding
+        logger.warning("%s: not UTF-8; decoded as %s (its words read best)", path, encoding)
+        return data.decode(encoding, errors="replace")
     return _detected(data, path)
 
 

@@ -126,3 +126,45 @@ def best_latin(data: bytes) -> Verdict | None:
         if best is None or verdict.score > best.score:
             best = verdict
     return best
+
+
+#: Single-byte code pages of other alphabets, tried when no Latin one reads plausibly.
+SCRIPT_CODE_PAGES: dict[str, tuple[str, ...]] = {
+    "CYRILLIC": ("cp1251", "koi8-r", "koi8-u", "iso-8859-5", "cp866"),
+    "GREEK": ("cp1253", "iso-8859-7"),
+}
+
+
+def _script_word(token: str, script: str) -> bool | None:
+    """Whether a word's letters beyond ASCII are of `script` in a plausible case pattern.
+
+    None for a word without such letters. In a wrong code page of the script the letters stay
+    in it but their case flips ('нПУЛЧБ' for 'Москва') or they become box-drawing symbols.
+    """
+    if not any(ord(ch) > 127 for ch in token):
+        return None
+    inner = token.strip(".,;:!?()«»\"'")
+    if any(ord(ch) > 127 and not ch.isalpha() and ch not in _INTRA_WORD for ch in inner):
+        return False
+    letters = [ch for ch in token if ch.isalpha()]
+    if not all(ord(ch) < 128 or unicodedata.name(ch, "").startswith(script) for ch in letters):
+        return False
+    word = "".join(letters)
+    return word.islower() or word.isupper() or (word[:1].isupper() and word[1:].islower())
+
+
+def best_other_script(data: bytes) -> Verdict | None:
+    """The Cyrillic or Greek code page whose words read as words, None if none is plausible."""
+    sample = b" ".join(_NON_ASCII_TOKEN.findall(data)[:_SAMPLE_TOKENS])
+    best: Verdict | None = None
+    for script, encodings in SCRIPT_CODE_PAGES.items():
+        for encoding in encodings:
+            try:
+                text = sample.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            judged = [_script_word(token, script) for token in text.split()]
+            verdict = Verdict(encoding, judged.count(True), judged.count(False), 0)
+            if verdict.good and verdict.plausible and (best is None or verdict.score > best.score):
+                best = verdict
+    return best

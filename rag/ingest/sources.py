@@ -112,11 +112,16 @@ def _is_index_dir(folder: Path, names: list[str], exclude: set[Path]) -> bool:
 
 
 def _keep_dir(root: Path, name: str, skipped: dict[str, str]) -> bool:
-    """Whether to descend into a sub-folder: not hidden, and named in valid UTF-8."""
+    """Whether to descend into a sub-folder: not hidden, named in valid UTF-8, not a link."""
     if name.startswith("."):
         return False
     if not _valid_name(name):
         _skip(skipped, root / name, "folder name is not valid UTF-8; rename it")
+        return False
+    if (root / name).is_symlink():
+        # Following folder links could loop or leave the folder; say so rather than stay silent.
+        target = shown(os.readlink(root / name))
+        _skip(skipped, root / name, f"link to a folder ({target}), not followed; name it instead")
         return False
     return True
 

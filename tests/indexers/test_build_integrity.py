@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -121,17 +121,33 @@ def test_an_unlistable_sub_folder_keeps_its_passages_in_process(
 # Item 5: --rebuild after a damaged manifest keeps graph and tree.
 
 
+def _drop_indexes(manifest: Path) -> None:
+    """A manifest that still reads but has lost its list of kinds."""
+    data = json.loads(manifest.read_text())
+    del data["indexes"]
+    manifest.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda m: m.write_text("{ damaged"), _drop_indexes],
+    ids=["unreadable", "indexes-lost"],
+)
 def test_rebuild_after_a_damaged_manifest_keeps_every_kind(
-    docs: Path, tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+    docs: Path,
+    tmp_path: Path,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    damage: Callable[[Path], object],
 ) -> None:
     out = tmp_path / "idx"
     build_index([docs], out, settings, kinds=["dense", "bm25", "graph", "tree"])
-    (out / "manifest.json").write_text("{ damaged")
+    damage(out / "manifest.json")
     report = build_index([docs], out, settings, rebuild=True)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["indexes"] == ["dense", "bm25", "graph", "tree"]
     assert (out / "graph").is_dir() and (out / "tree").is_dir() and report.passages == 3
-    assert "rebuilding the kinds its folders hold too: dense, bm25, graph, tree" in caplog.text
+    assert "rebuilding the kinds its folders hold too: graph, tree" in caplog.text
 
 
 # Item 6: linked files that vanish, and an index dir inside its own source folder.
@@ -283,3 +299,16 @@ def test_a_real_full_filesystem_keeps_the_old_index(tmp_path: Path, settings: Se
     finally:
         if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
             subprocess.run(["umount", "--lazy", str(disk)], check=False)
+
+
+def test_a_linked_folder_inside_a_source_folder_is_listed_not_silently_left_out(
+    docs: Path, tmp_path: Path, settings: Settings
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "far.txt").write_text("The Vistula flows through Warsaw and Krakow.")
+    (docs / "linked").symlink_to(elsewhere, target_is_directory=True)
+    report = build_index([docs], tmp_path / "idx", settings)
+    assert report.passages == 3  # the link is not followed ...
+    (reason,) = [v for k, v in report.skipped.items() if k.endswith("linked")]
+    assert "link to a folder" in reason and "not followed" in reason  # ... and it says so

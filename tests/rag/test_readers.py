@@ -211,16 +211,18 @@ def test_llm_reader_quotes_the_sentence_matching_the_answer() -> None:
 
 
 def test_llm_reader_falls_back_on_garbage(caplog: pytest.LogCaptureFixture) -> None:
-    """An unusable reply becomes the answer verbatim, citing the top passage, with a reason."""
+    """A prose reply becomes the answer verbatim, citing the top passage, with a reason; a JSON
+    reply without an answer is no answer at all (its text is never shown as one)."""
     with caplog.at_level(logging.WARNING, logger="rag.operators.reader.llm"):
         reading = LLMReader(ScriptedLLM("  ¯\\_(ツ)_/¯ no idea  ")).read("Q?", PASSAGES)
     assert reading.answer == "¯\\_(ツ)_/¯ no idea"
     assert [c.passage_id for c in reading.citations] == [ACME.id]
-    assert reading.details["fallback"].startswith("no answer found")
+    assert reading.details["fallback"] == "plain prose reply"
     assert "fell back" in caplog.text
-    null = LLMReader(ScriptedLLM('{"answer": null, "citations": [2]}')).read("Q?", PASSAGES)
-    assert null.answer == '{"answer": null, "citations": [2]}'
-    assert null.details["fallback"] == "no answer found (json)"
+    for reply in ('{"answer": null, "citations": [2]}', '{"foo": 1}'):
+        off_form = LLMReader(ScriptedLLM(reply)).read("Q?", PASSAGES)
+        assert off_form.answer == "" and off_form.citations == []
+        assert off_form.details["fallback"] == "no answer in the reply (json)"
     unknown = LLMReader(ScriptedLLM('{"answer": "unknown", "citations": []}')).read("Q?", PASSAGES)
     assert unknown.answer == "unknown"
     assert unknown.details["fallback"] == "no usable citation"

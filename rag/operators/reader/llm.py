@@ -106,8 +106,14 @@ class LLMReader(Reader):
             logger.warning("llm reader: the reply echoes the prompt's placeholder %r", answer)
             details["fallback"] = "echoed the prompt's placeholder"
             return Reading(answer="", reader=reader, details=details)
+        if not answer and mode != "none":
+            # A JSON object without an answer (or citation markers and nothing else) is a reply
+            # that missed the form: its text is data of the wrong shape, never the answer.
+            logger.warning("llm reader: the reply has no answer (%s): %.80r", mode, response.text)
+            details["fallback"] = f"no answer in the reply ({mode})"
+            return Reading(answer="", reader=reader, details=details)
         if not answer:
-            reason = "empty reply" if not response.text.strip() else f"no answer found ({mode})"
+            reason = "empty reply" if not response.text.strip() else "plain prose reply"
             logger.warning("llm reader fell back to the raw reply: %s", reason)
             answer, valid = response.text.strip(), []
             details["fallback"] = reason
