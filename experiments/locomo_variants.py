@@ -127,9 +127,17 @@ def main(path: str) -> None:
             ]
         )
 
+        next_of = np.full(len(info), -1)
+        for i, p in enumerate(prev_of):
+            if p >= 0:
+                next_of[p] = i
+        prev2 = np.array([prev_of[p] if p >= 0 else -1 for p in prev_of])
+
+        def shift(sc: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            return np.where(idx[None, :] >= 0, sc[:, np.maximum(idx, 0)], 0.0)
+
         def smooth(sc: np.ndarray, a: float, prev_of: np.ndarray = prev_of) -> np.ndarray:
-            shifted = np.where(prev_of[None, :] >= 0, sc[:, np.maximum(prev_of, 0)], 0.0)
-            return sc + a * shifted
+            return sc + a * shift(sc, prev_of)
 
         for v in VARIANTS:
             combos[f"dense-{v}"] = dense[v]
@@ -147,6 +155,12 @@ def main(path: str) -> None:
             combos[f"rrf d, b-date-prev wb={w}"] = rrf(
                 [(dense["date"], 1.0), (sparse["date-prev"], w)]
             )
+        b = sparse["date"]
+        wide = b + 0.5 * shift(b, prev_of) + 0.25 * shift(b, prev2) + 0.25 * shift(b, next_of)
+        combos["bm25-date prev .5, prev2 .25, next .25"] = wide
+        for w in (4.0, 6.0):
+            both = rrf([(dense["date"], 1.0), (wide, w)])
+            combos[f"rrf d, b prev .5 prev2 .25 next .25 wb={w}"] = both
         for name, sc in combos.items():
             top = np.argsort(-sc, axis=1)[:, :K]
             for n, q in enumerate(qs):
