@@ -129,8 +129,7 @@ class GraphIndex(Index[GraphSearch]):
         no NER to run on a question).
         """
         if self._query_ner is None:
-            names = [e.extractor for e in self.extractions.values()]
-            if names and names.count(SPACY) * 2 > len(names):
+            if self._mostly_extracted_by(SPACY):
                 self._query_ner = self._spacy()
             else:
                 self._query_ner = PatternOpenIE()
@@ -278,6 +277,22 @@ class GraphIndex(Index[GraphSearch]):
             return offline * 2 > len(self.extractions)
 
         return bool(self._cached("mostly_pattern", count))
+
+    def auto_dense_fusion(self) -> float:
+        """The dense weight `dense_fusion: auto` means, by the extractor that read most passages.
+
+        Pattern triples are too noisy to rank alone (1); spaCy's carry the second hop but rank
+        the first less well than dense (0.5, measured on musique-100 and hotpotqa-dev-500
+        against 0 and 1, see docs/graph.md); an LLM's need no help (0).
+        """
+        if self.mostly_pattern_extracted():
+            return 1.0
+        return 0.5 if self._mostly_extracted_by(SPACY) else 0.0
+
+    def _mostly_extracted_by(self, name: str) -> bool:
+        """Whether the extractor `name` read more than half of the passages."""
+        names = [e.extractor for e in self.extractions.values()]
+        return names.count(name) * 2 > len(names)
 
     def incidence(self) -> sparse.csr_array:
         """Passages x entities matrix: passage scores from entity PageRank."""

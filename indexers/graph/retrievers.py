@@ -204,7 +204,7 @@ def _ranked(
     pagerank = scores
     fusion: float | Literal["auto"] = config.dense_fusion
     if fusion == "auto":
-        fusion = 1.0 if index.mostly_pattern_extracted() else 0.0
+        fusion = index.auto_dense_fusion()
     if fusion > 0:
         scores = _rrf(pagerank, dense, fusion, rrf_k)
     order = np.lexsort((-dense, -scores))[:k]

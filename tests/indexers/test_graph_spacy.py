@@ -97,3 +97,16 @@ def test_a_spacy_graph_reads_questions_with_spacy(
     pattern = GraphIndex(embedder, extractor=PatternOpenIE())
     pattern.add(passages)
     assert isinstance(pattern.query_ner(), PatternOpenIE)
+
+
+def test_spacy_graphs_fuse_half_weight_dense_by_default(
+    embedder: Embedder, bridge: tuple[GraphIndex, list[Passage]]
+) -> None:
+    """`dense_fusion: auto` is 0.5 for spaCy triples, and the hits say they were fused."""
+    index, _ = bridge
+    assert index.auto_dense_fusion() == 0.5
+    query = Query("Where was Alice Varga born?", embedder=embedder)
+    hit = retrieve(index, query, 1, GraphSearch()).hits[0]
+    assert hit.reason.fused_with_dense == 0.5  # type: ignore[union-attr]
+    unfused = retrieve(index, query, 1, GraphSearch(dense_fusion=0.0)).hits[0]
+    assert unfused.reason.fused_with_dense is None  # type: ignore[union-attr]
