@@ -98,7 +98,7 @@ def test_extractor_by_spec(tmp_path: Path) -> None:
     assert isinstance(from_file.fallback, PatternOpenIE)
     with pytest.raises(ConfigError, match="needs an LLM"):
         build_operator("openie", "llm")
-    for bad in ("spacy", "cache:", "", "pattern:x"):
+    for bad in ("nosuch", "cache:", "", "pattern:x"):
         with pytest.raises(ConfigError, match=r"unknown openie .*known: auto, llm, offline"):
             build_operator("openie", bad)
     settings = LLMSettings(
