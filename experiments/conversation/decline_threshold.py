@@ -10,7 +10,7 @@ an extractive reader: its F1 is so low that declining everything scores best.) I
 prints the temporal resolver's effect on category 2: F1 of the reader's answer before and
 after `reader.temporal` changed it (the trace keeps the answer it had).
 
-    python experiments/conversation/decline_threshold.py DIR PIPELINE
+    python experiments/conversation/decline_threshold.py DIR PIPELINE [THRESHOLD]
 """
 
 from __future__ import annotations
@@ -100,5 +100,32 @@ def main(folder: str, pipeline: str) -> None:
     )
 
 
+def per_category(folder: str, pipeline: str, t: float) -> None:
+    """F1 per category 1-4 and declined_cat5: without the temporal resolver, with it, and
+    with it and declining below t."""
+    rows = _rows(Path(folder), pipeline)
+
+    def f1(r: dict, stage: str) -> float:
+        if stage == "no dates" and r["before"] is not None:
+            return token_f1(r["before"], r["answers"]) or 0.0
+        if stage == f"declined below {t}" and r["evidence"] < t:
+            return 0.0
+        return r["f1"]
+
+    print("| reader | F1 1-4 | cat1 | cat2 | cat3 | cat4 | declined_cat5 |")
+    print("|---|---|---|---|---|---|---|")
+    for stage in ("no dates", "dates resolved", f"declined below {t}"):
+        cats = [np.mean([f1(r, stage) for r in rows if r["category"] == c]) for c in range(1, 5)]
+        every = np.mean([f1(r, stage) for r in rows if r["category"] != 5])
+        five = [r for r in rows if r["category"] == 5]
+        declined = np.mean([r["evidence"] < t for r in five]) if "declined" in stage else 0.0
+        print(
+            f"| {stage} | {every:.3f} | "
+            + " | ".join(f"{c:.3f}" for c in cats)
+            + f" | {declined:.3f} |"
+        )
+
+
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
+    per_category(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.44)
