@@ -71,7 +71,7 @@ class GraphSearch(KindConfig):
         "auto",
         description="Fuse the PageRank ranking with the dense ranking (reciprocal rank fusion) "
         "at this weight for dense; 0 = PageRank alone; auto = 1 when most triples come from the "
-        "offline pattern extractor (too noisy to trust alone), else 0.",
+        "offline pattern extractor (too noisy to trust alone), 0.5 for spaCy's, else 0.",
     )
     link_top_k: int = Field(
         1, ge=1, description="hipporag: entity nodes linked to each query entity."

@@ -135,8 +135,9 @@ def test_settings_and_steps_accept_the_vocabulary_and_old_words() -> None:
         TreeSettings(summarizer="abstractive")
     with pytest.raises(ValidationError, match="unknown reader 'bert'"):
         GenerateStep(reader="bert")
-    with pytest.raises(ValidationError, match="unknown openie 'spacy'"):
-        GraphSettings(extractor="spacy")
+    with pytest.raises(ValidationError, match="unknown openie 'nosuch'"):
+        GraphSettings(extractor="nosuch")
+    assert GraphSettings(extractor="spacy").extractor == "spacy"
     assert "offline (= extractive)" in (GenerateStep.model_fields["reader"].description or "")
 
 
