@@ -9,6 +9,7 @@ import numpy as np
 
 from eval.categories import adversarial_scores, category_means, category_of
 from eval.datasets import QAItem
+from eval.metrics import aggregate as mean_scores
 from eval.metrics import (
     exact_match,
     hit_at_k,
@@ -80,10 +81,10 @@ def aggregate(
     questions_per_s: float | None = None,
 ) -> dict[str, Any]:
     """Average the per-question scores of one pipeline (questions without gold are skipped)."""
+    means = mean_scores(r.scores for r in records)
 
     def mean(key: str) -> float | None:
-        values = [v for r in records if (v := r.scores.get(key)) is not None]
-        return float(np.mean(values)) if values else None
+        return means.get(key)
 
     latencies = np.array([r.latency_ms for r in records])
     row: dict[str, Any] = {"pipeline": pipeline, "questions": len(records)}

@@ -1,8 +1,7 @@
 """Multi-hop sets read as plain passage texts and gold rows, for dense recall without an index.
 
-MuSiQue layout: questions with `paragraphs` (title, paragraph_text, is_supporting), gold
-matched by title and text. HotpotQA layout: questions with `supporting_facts`, gold matched
-by title (see ../shared/data/*/README.md). Passages read as `title`, newline, `text`.
+The dataset loader (`eval.datasets.load_dataset`) reads the layout and finds the gold passages;
+this module only turns them into corpus rows. Passages read as `title`, newline, `text`.
 """
 
 from __future__ import annotations
@@ -10,11 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from eval.metrics import recall_at_k
 from rag.errors import InputError
+from rag.types import passage_id
 
 
 @dataclass(frozen=True)
@@ -27,43 +27,30 @@ class EmbedSet:
     golds: list[set[int]]
 
 
-def _read(path: Path) -> Any:
-    """A JSON file, naming it when it is missing or broken."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the dataset file ({exc})") from exc
-
-
 def load_embed_set(folder: Path) -> EmbedSet:
-    """Read corpus.json and questions.json of a MuSiQue- or HotpotQA-layout folder."""
-    corpus = _read(folder / "corpus.json")
-    questions = _read(folder / "questions.json")
-    if not isinstance(corpus, list) or not isinstance(questions, list) or not questions:
-        raise InputError(f"{folder}: corpus.json and questions.json must be non-empty lists")
+    """A MuSiQue- or HotpotQA-layout folder, read by the one dataset loader (`load_dataset`)."""
+    from eval.datasets import load_dataset
+
+    dataset = load_dataset(folder)
+    try:
+        corpus = json.loads(dataset.corpus_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{dataset.corpus_path}: cannot read the corpus ({exc})") from exc
+    if not isinstance(corpus, list):
+        raise InputError(f"{dataset.corpus_path}: a corpus of [{{title, text}}] records is needed")
     texts = [f"{p['title']}\n{p['text']}" for p in corpus]
-    golds: list[set[int]] = []
-    if "paragraphs" in questions[0]:
-        rows = {(p["title"], p["text"]): i for i, p in enumerate(corpus)}
-        for q in questions:
-            supporting = [p for p in q["paragraphs"] if p["is_supporting"]]
-            golds.append({rows[(p["title"], p["paragraph_text"])] for p in supporting})
-    elif "supporting_facts" in questions[0]:
-        by_title: dict[str, set[int]] = {}
-        for i, p in enumerate(corpus):
-            by_title.setdefault(p["title"], set()).add(i)
-        for q in questions:
-            golds.append(set().union(*(by_title.get(t, set()) for t, _ in q["supporting_facts"])))
-    else:
-        raise InputError(
-            f"{folder / 'questions.json'}: neither MuSiQue (paragraphs) nor HotpotQA "
-            "(supporting_facts) layout"
-        )
-    return EmbedSet(folder.name, texts, [q["question"] for q in questions], golds)
+    rows: dict[str, int] = {}
+    for i, p in enumerate(corpus):
+        rows.setdefault(passage_id(p["text"], p["title"]), i)
+    golds = [{rows[g] for g in q.gold_ids if g in rows} for q in dataset.questions]
+    return EmbedSet(folder.name, texts, [q.question for q in dataset.questions], golds)
 
 
 def recall_at(scores: np.ndarray, golds: list[set[int]], k: int) -> float:
-    """Mean share of gold passages among each question's top k (questions without gold skipped)."""
+    """Recall@k (eval.metrics) of each question's rows ranked by score, averaged."""
     top = np.argsort(-scores, axis=1)[:, :k]
-    hits = [len(g & set(t.tolist())) / len(g) for t, g in zip(top, golds, strict=True) if g]
-    return float(np.mean(hits))
+    per_question = [
+        recall_at_k([str(r) for r in ranked], {str(g) for g in gold}, k)
+        for ranked, gold in zip(top.tolist(), golds, strict=True)
+    ]
+    return float(np.mean([r for r in per_question if r is not None]))
