@@ -4,13 +4,15 @@ A page asks for a table with a marker line; the hook replaces the marker when th
 
 - `<!-- memrag:steps -->`: every pipeline step type and its fields (from the pydantic models);
 - `<!-- memrag:index-kinds -->`: every index kind, its build settings and its search options;
-- `<!-- memrag:presets -->`: every bundled preset with its description.
+- `<!-- memrag:presets -->`: every bundled preset with its description;
+- `<!-- memrag:readme -->`: the README's first example, methods and results (one source for both).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -97,10 +99,21 @@ def presets_reference() -> str:
     return "\n".join(rows)
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_sections() -> str:
+    """The README from its first example up to its documentation links, links made site-relative."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index("## A first example"), text.index("## Documentation")
+    return text[start:end].replace("](docs/", "](")
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "steps": steps_reference,
     "index-kinds": index_kinds_reference,
     "presets": presets_reference,
+    "readme": readme_sections,
 }
 
 
