@@ -15,7 +15,7 @@ import weakref
 from pydantic import Field
 
 from pipelines.state import QueryState
-from pipelines.step import Step
+from pipelines.steps.rescore import RescoringStep
 from rag.store import PassageStore
 from rag.trace_outputs import FuseOutput
 
@@ -47,27 +47,13 @@ def named_speakers(question: str, speakers: set[str]) -> set[str]:
     return {s for s in speakers if s.split()[0].lower() in words}
 
 
-class SpeakerStep(Step):
+class SpeakerStep(RescoringStep):
     """Multiply the scores of turns by a speaker the question names by 1 + boost."""
 
     type_name = "speaker"
 
-    input: str = Field(description="The hit list to rescore, e.g. fused.")
     boost: float = Field(0.05, ge=0.0, description="Relative raise of a named speaker's turns.")
     output: str = Field("speaker", description="Name of the rescored hit list.")
-
-    @property
-    def label(self) -> str:
-        """E.g. 'speaker:fused'."""
-        return f"{self.type_name}:{self.input}"
-
-    def reads(self) -> list[str]:
-        """The list it rescores."""
-        return [self.input]
-
-    def writes(self) -> list[str]:
-        """The rescored list."""
-        return [self.output]
 
     def _run(self, state: QueryState) -> QueryState:
         """Raise the named speakers' turns and re-sort; the current ranking becomes this list."""

@@ -25,7 +25,7 @@ from typing import Annotated
 from pydantic import Field
 
 from pipelines.state import QueryState
-from pipelines.step import Step
+from pipelines.steps.rescore import RescoringStep
 from rag.store import PassageStore
 from rag.trace_outputs import FuseOutput
 from rag.types import Hit, Passage
@@ -86,12 +86,11 @@ def _weights(before: list[float], after: list[float]) -> dict[int, float]:
     return shares
 
 
-class TurnContextStep(Step):
+class TurnContextStep(RescoringStep):
     """Rescore a hit list's dialogue turns with shares of their neighbours' scores."""
 
     type_name = "turn_context"
 
-    input: str = Field(description="The hit list to rescore, e.g. bm25.")
     before: list[Annotated[float, Field(ge=0.0)]] = Field(
         default_factory=lambda: [0.5],
         description="Shares of the scores of the turns before (the previous one first).",
@@ -105,19 +104,6 @@ class TurnContextStep(Step):
         description="Hits to keep after rescoring; default all (fusing fewer is faster).",
     )
     output: str = Field("turn_context", description="Name of the rescored hit list.")
-
-    @property
-    def label(self) -> str:
-        """E.g. 'turn_context:bm25'."""
-        return f"{self.type_name}:{self.input}"
-
-    def reads(self) -> list[str]:
-        """The list it rescores."""
-        return [self.input]
-
-    def writes(self) -> list[str]:
-        """The rescored list."""
-        return [self.output]
 
     def _run(self, state: QueryState) -> QueryState:
         """Add the neighbours' weighted scores to each turn's; empty outside dialogues."""

@@ -10,27 +10,15 @@ from indexers.context import BuildContext
 from indexers.graph import GraphIndex, GraphSearch, retrieve
 from indexers.graph.retrievers import query_phrases
 from rag.embed.base import Embedder
-from rag.errors import MissingExtraError
 from rag.operators.openie import PatternOpenIE
-from rag.operators.openie.spacy_extractor import MODEL, SpacyOpenIE, load_model
+from rag.operators.openie.spacy_extractor import SpacyOpenIE
 from rag.query import Query
 from rag.settings import Settings
 from rag.types import Passage
 from tests.indexers.conformance import IndexConformance
+from tests.rag.openie.test_spacy_extractor import needs_spacy
 
-
-def _spacy_installed() -> bool:
-    """Whether spaCy and the English model of memrag[nlp] load."""
-    try:
-        load_model()
-    except MissingExtraError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(
-    not _spacy_installed(), reason=f"spaCy or {MODEL} not installed (memrag[nlp])"
-)
+pytestmark = needs_spacy
 _SPACY = SpacyOpenIE()
 
 TEXTS = {
