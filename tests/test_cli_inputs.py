@@ -167,7 +167,8 @@ def test_no_answer_prints_the_hits_only(built: Path, corpus_env: dict[str, str])
 def test_query_help_lists_every_preset_and_keeps_brackets() -> None:
     result = runner.invoke(app, ["query", "--help"], terminal_width=400)
     assert result.exit_code == 0, result.output
-    assert len(preset_names()) == 16
+    # Every preset file, the ones added since the hand-written list too.
+    assert {"hipporag2", "memorag-raptor", "ircot-raptor", "conversation"} <= set(preset_names())
     for name in preset_names():
         assert f"{name}," in result.output or f"{name})" in result.output, name
     assert "memrag[local]" in result.output

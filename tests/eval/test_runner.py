@@ -248,8 +248,10 @@ def test_the_questions_bar_starts_after_every_index_is_built(
 
     monkeypatch.setattr(runner_module, "ensure_built", built)
     monkeypatch.setattr(runner_module, "tqdm", bar)
-    # Two tree builders need two indexes: both are built before any question.
-    rag_eval.run(dataset, ["raptor", "memwalker"], out=tmp_path / "r", settings=settings)
+    # Two tree builders need two indexes: both are built before any question (a summary size
+    # no other test uses keeps the session's cached eval indexes out of it).
+    fresh = settings.with_section("tree", summary_tokens=61)
+    rag_eval.run(dataset, ["raptor", "memwalker"], out=tmp_path / "r", settings=fresh)
     questions = events.index("bar:tiny")
     assert events.count("build") == 2
     assert all(i < questions for i, e in enumerate(events) if e == "build")

@@ -28,6 +28,7 @@ from rag.operators.recognition import recognize_facts
 from rag.operators.summarize import LLMSummarizer
 from rag.query import Query
 from rag.settings import Settings
+from rag.trace_outputs import IterateOutput
 from rag.types import Passage
 from tests.llm_local.conftest import LlamaServer, server_settings
 
@@ -192,7 +193,8 @@ def test_ircot_reasoner_stops_within_the_step_limit_and_the_reader_cites(
     answer = served_index.ask("Where was the Nobel chemistry laureate of 1911 born?", pipeline)
     iterate = answer.trace[0]
     assert iterate.inputs["reasoner"] == "llm"
-    assert len(iterate.outputs["thoughts"]) <= 2
-    assert iterate.outputs["stop_reason"] in {"answer", "no new query", "empty reply", "step limit"}
+    assert isinstance(iterate.outputs, IterateOutput)
+    assert len(iterate.outputs.thoughts) <= 2
+    assert iterate.outputs.stop_reason in {"answer", "no new query", "empty reply", "step limit"}
     assert iterate.llm_calls <= 2
     assert answer.reader == "llm:smollm2-135m" and answer.citations
