@@ -160,7 +160,7 @@ def _llm_reasoner(inputs: BuildInputs) -> Any:
     "reasoner", "bridge", "BridgeReasoner: an offline bridge follower", options=("max_passages",)
 )
 def _bridge_reasoner(inputs: BuildInputs) -> Any:
-    from rag.operators.reasoning import BridgeReasoner
+    from rag.operators.bridge_reasoner import BridgeReasoner
 
     return BridgeReasoner(_embedder(inputs), **inputs.options)
 

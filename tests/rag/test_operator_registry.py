@@ -19,8 +19,8 @@ from pipelines.steps.iterate import IterateStep
 from rag.embed.base import Embedder
 from rag.errors import ConfigError
 from rag.operators import registry
+from rag.operators.bridge_reasoner import BridgeReasoner
 from rag.operators.per_index import IndexOperators, build_operator
-from rag.operators.reasoning import BridgeReasoner
 from rag.operators.registry import BuildInputs, Resolved, resolve
 from rag.settings import Settings
 from tests.rag.openai_stub_server import StubOpenAIServer

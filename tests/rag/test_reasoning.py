@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from rag.embed.base import Embedder
+from rag.operators.bridge_reasoner import BridgeReasoner
 from rag.operators.reasoning import (
     SYSTEM_PROMPT,
-    BridgeReasoner,
     LLMReasoner,
     ReasoningExample,
     bundled_examples,
