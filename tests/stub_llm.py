@@ -52,3 +52,17 @@ def stub_llm_settings(server: StubOpenAIServer, **extra: Any) -> dict[str, Any]:
         "cache": False,
         **extra,
     }
+
+
+def managed_stub_llm(server: StubOpenAIServer, cache_dir: Path, **overrides: Any) -> ManagedLLM:
+    """The project's managed client for a stub server, with a disk cache and tiny backoffs."""
+    fields: dict[str, Any] = {
+        "provider": "openai",
+        "model": "stub-model",
+        "base_url": server.base_url,
+        "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
+        **overrides,
+    }
+    llm = make_llm(LLMSettings(**fields), cache_dir, backoff_s=0.001)
+    assert isinstance(llm, ManagedLLM)
+    return llm

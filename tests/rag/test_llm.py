@@ -17,24 +17,14 @@ from rag.llm import ChatMessage, ManagedLLM, TransformersLLM, make_llm
 from rag.llm.structured import json_object, string_array
 from rag.settings import LLMSettings
 from tests.rag.openai_stub_server import StubOpenAIServer, echo_reply
+from tests.stub_llm import managed_stub_llm
 
 FAST_BACKOFF = 0.001
 
 
 def _openai_llm(server: StubOpenAIServer, cache_dir: Path, **overrides: Any) -> ManagedLLM:
-    """A managed client for the stub server, with tiny backoffs and a key-less env."""
-    fields: dict[str, Any] = {
-        "provider": "openai",
-        "model": "stub-model",
-        "base_url": server.base_url,
-        "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-        "timeout_s": 5.0,
-        "max_retries": 3,
-        **overrides,
-    }
-    llm = make_llm(LLMSettings(**fields), cache_dir, backoff_s=FAST_BACKOFF)
-    assert isinstance(llm, ManagedLLM)
-    return llm
+    """The managed client with room for retries (the tests count them)."""
+    return managed_stub_llm(server, cache_dir, **{"timeout_s": 5.0, "max_retries": 3, **overrides})
 
 
 def _ask(text: str) -> list[ChatMessage]:

@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 
 from rag.errors import LLMError
-from rag.llm import ChatMessage, ManagedLLM, make_llm
+from rag.llm import ChatMessage, ManagedLLM
 from rag.llm.http_limits import MIN_REPLY_BYTES, reply_budget
 from rag.llm.structured import json_object, string_array
 from rag.llm.validate import INVALID, not_an_answer
 from rag.operators.openie import CachedExtractor, LLMOpenIE
 from rag.operators.openie.prompts import NER_SYSTEM
 from rag.operators.summarize import LLMSummarizer
-from rag.settings import LLMSettings
 from rag.types import Passage
 from tests.rag.openai_stub_server import BAD_GATEWAY_PAGE, StubOpenAIServer, echo_reply
+from tests.stub_llm import managed_stub_llm
 
 NAMES = json_object("names", {"names": string_array(5)})
 CURIE = Passage.from_text("Marie Curie was born in Warsaw.", title="Marie Curie")
@@ -31,19 +31,8 @@ HUBBLE = Passage.from_text("The Hubble telescope was launched in 1990.", title="
 
 
 def _llm(server: StubOpenAIServer, cache_dir: Path, **overrides: Any) -> ManagedLLM:
-    """The project's managed client for the stub, with a disk cache and tiny backoffs."""
-    fields: dict[str, Any] = {
-        "provider": "openai",
-        "model": "stub-model",
-        "base_url": server.base_url,
-        "api_key_env": "MEMRAG_TEST_NO_SUCH_KEY",
-        "timeout_s": 2.0,
-        "max_retries": 1,
-        **overrides,
-    }
-    llm = make_llm(LLMSettings(**fields), cache_dir, backoff_s=0.001)
-    assert isinstance(llm, ManagedLLM)
-    return llm
+    """The managed client with short deadlines and one retry, so faults surface fast."""
+    return managed_stub_llm(server, cache_dir, **{"timeout_s": 2.0, "max_retries": 1, **overrides})
 
 
 def _user(text: str) -> list[ChatMessage]:
