@@ -5,6 +5,7 @@ from __future__ import annotations
 from indexers.base import Index, KindConfig, validate_config
 from indexers.bm25 import BM25Index
 from indexers.graph import GraphIndex
+from indexers.milvus import MilvusIndex
 from indexers.tree import TreeIndex
 from indexers.vector import VectorIndex
 from rag.errors import ConfigError
@@ -12,7 +13,7 @@ from rag.settings import Settings
 
 #: Every index kind memrag knows; a new kind is one more line here.
 INDEX_KINDS: dict[str, type[Index]] = {
-    cls.kind: cls for cls in (VectorIndex, BM25Index, GraphIndex, TreeIndex)
+    cls.kind: cls for cls in (VectorIndex, BM25Index, GraphIndex, TreeIndex, MilvusIndex)
 }
 DEFAULT_KINDS = (VectorIndex.kind, BM25Index.kind)
 
