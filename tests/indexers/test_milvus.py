@@ -21,7 +21,7 @@ from indexers.builder import build_index
 from indexers.context import BuildContext
 from indexers.index_dir import open_index_dir
 from indexers.milvus import MilvusIndex, MilvusSettings
-from indexers.milvus_conn import LITE_FOLDER, LITE_LOCK
+from indexers.milvus.connection import LITE_FOLDER, LITE_LOCK
 from indexers.vector import VectorIndex, VectorSettings
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError, MissingExtraError

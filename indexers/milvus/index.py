@@ -1,7 +1,7 @@
-"""Dense retrieval in Milvus: Milvus Lite inside the index dir, or a Milvus server by URI.
+"""The milvus index kind: passage vectors in a Milvus collection, through the Index contract.
 
-Needs `pip install 'memrag[milvus]'` (pymilvus and milvus-lite). See indexers/milvus_conn.py
-for how the Lite folder is kept so that index dirs stay write-beside-then-rename.
+Needs `pip install 'memrag[milvus]'` (pymilvus and milvus-lite). See connection.py for how the
+Lite folder is kept so that index dirs stay write-beside-then-rename.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
-from pydantic import Field
 
 from indexers.base import Index, KindConfig, SearchResult
 from indexers.context import BuildContext
-from indexers.milvus_conn import LITE_FOLDER, MilvusConnection
+from indexers.milvus.collection import ID_FIELD, VECTOR_FIELD, create_collection, row_count
+from indexers.milvus.connection import LITE_FOLDER, MilvusConnection
+from indexers.milvus.settings import MilvusSearch, MilvusSettings
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, IndexFormatError
 from rag.manifest import verify_saved
@@ -29,33 +30,6 @@ logger = logging.getLogger(__name__)
 
 #: Rows per insert or delete call: keeps each gRPC message and filter expression small.
 BATCH = 1000
-
-
-class MilvusSettings(KindConfig):
-    """The Milvus collection behind the `milvus` kind (settings section `[milvus]`)."""
-
-    uri: str | None = Field(
-        None, description="Unset: Milvus Lite in the kind's folder; else http://host:19530."
-    )
-    token_env: str | None = Field(
-        None, description="Environment variable holding the server's token (never saved)."
-    )
-    collection: str = Field("memrag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
-    drop_existing: bool = Field(
-        False, description="Server only: a new build may replace a collection of that name."
-    )
-    metric: Literal["IP", "COSINE"] = "IP"
-    index_type: Literal["FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX"] = "FLAT"
-    index_params: dict[str, int | float | str] = Field(
-        default_factory=dict, description="Build params, e.g. {M = 32, efConstruction = 200}."
-    )
-
-
-class MilvusSearch(KindConfig):
-    """Per-query Milvus search params; None keeps the server's default."""
-
-    ef: int | None = Field(None, ge=1, description="HNSW: candidates explored per query.")
-    nprobe: int | None = Field(None, ge=1, description="IVF_FLAT: lists visited per query.")
 
 
 class MilvusIndex(Index[MilvusSearch]):
@@ -122,27 +96,11 @@ class MilvusIndex(Index[MilvusSearch]):
     def _ensure_collection(self) -> Any:
         """The client, with the collection created (if missing) and loaded for search."""
         client = self._conn.client
-        if self._ready:
-            return client
-        if not client.has_collection(self._name):
-            from pymilvus import DataType
-
-            schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
-            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.embedder.dim)
-            index = client.prepare_index_params()
-            index.add_index(
-                field_name="vector",
-                index_type=self.settings.index_type,
-                metric_type=self.settings.metric,
-                params=dict(self.settings.index_params),
-            )
-            # Strong: a search sees every insert and delete made before it, as FAISS does.
-            client.create_collection(
-                self._name, schema=schema, index_params=index, consistency_level="Strong"
-            )
-        client.load_collection(self._name)
-        self._ready = True
+        if not self._ready:
+            if not client.has_collection(self._name):
+                create_collection(client, self._name, self.embedder.dim, self.settings)
+            client.load_collection(self._name)
+            self._ready = True
         return client
 
     def add(self, passages: Sequence[Passage], vectors: np.ndarray | None = None) -> None:
@@ -164,7 +122,7 @@ class MilvusIndex(Index[MilvusSearch]):
         client = self._ensure_collection()
         for start in range(0, len(ids), BATCH):
             chunk = zip(ids[start : start + BATCH], vectors[start : start + BATCH], strict=True)
-            rows = [{"id": pid, "vector": vec} for pid, vec in chunk]
+            rows = [{ID_FIELD: pid, VECTOR_FIELD: vec} for pid, vec in chunk]
             client.insert(self._name, rows)
         self._ids.update(dict.fromkeys(ids))
 
@@ -186,22 +144,18 @@ class MilvusIndex(Index[MilvusSearch]):
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if not self._ids:
             return [[] for _ in range(len(queries))]
-        params: dict[str, Any] = {"metric_type": self.settings.metric}
-        if config is not None:
-            chosen = {"ef": config.ef, "nprobe": config.nprobe}
-            params["params"] = {key: v for key, v in chosen.items() if v is not None}
         found = self._ensure_collection().search(
             self._name,
             data=list(queries),
             limit=min(k, len(self._ids)),
-            anns_field="vector",
-            search_params=params,
-            output_fields=["id"],
+            anns_field=VECTOR_FIELD,
+            search_params=(config or MilvusSearch()).params(self.settings.metric),
+            output_fields=[ID_FIELD],
         )
         return [
             [
                 Hit(
-                    passage_id=str(hit["id"]),
+                    passage_id=str(hit[ID_FIELD]),
                     score=float(hit["distance"]),
                     retriever=self.kind,
                     reason=DenseReason(similarity=float(hit["distance"])),
@@ -262,7 +216,7 @@ class MilvusIndex(Index[MilvusSearch]):
             raise IndexFormatError(f"{lite}: the Milvus Lite folder is missing")
         seed = lite if settings.uri is None else None
         self = cls(context.embedder, settings, seed=seed, ids=ids)
-        held = self.row_count()
+        held = row_count(self._conn.client, settings.collection)
         if held != len(ids):
             where = settings.uri or str(lite)
             raise IndexFormatError(
@@ -270,14 +224,6 @@ class MilvusIndex(Index[MilvusSearch]):
                 f"{directory / 'passage_ids.json'} lists {len(ids)}"
             )
         return self
-
-    def row_count(self) -> int:
-        """Rows the collection holds now, deletes applied (0 when it does not exist)."""
-        client = self._conn.client
-        if not client.has_collection(self._name):
-            return 0
-        rows = self._ensure_collection().query(self._name, filter="", output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
 
     def close(self) -> None:
         """Close the connection (and drop the private Lite copy)."""
