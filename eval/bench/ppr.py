@@ -7,11 +7,13 @@ PageRank, per size n: a random weighted undirected graph of `edges-per-node` × 
 uniform random node pairs (weights uniform in [0.1, 1.1); duplicates summed, so a few self-loops
 and isolated nodes occur), and `queries` reset vectors of 5–20 random seed nodes with weights in
 [0.5, 1.5), as a HippoRAG query lights up its entities. Per-query time of memrag's
-`PersonalizedPageRank.run` (operator precompute reported apart), igraph's PRPACK (graph built
-once, untimed per query) and `networkx.pagerank` (stopped once it has used --networkx-budget
-seconds, its graph build included). Each reference reports its max |difference| from memrag.
-All solve to L1 change < 1e-8 (networkx's tol is per node, so it gets 1e-8 / n). igraph comes
-with `pip install memrag[bench]`; without it its row says so.
+`PersonalizedPageRank.run` in float64 to L1 change < 1e-8 (row `memrag`, the reference; operator
+precompute reported apart), memrag's default (what the graph index runs: float32 from 1M stored
+entries, to 1e-6), igraph's PRPACK (graph built once, untimed per query) and `networkx.pagerank`
+(stopped once it has used --networkx-budget seconds, its graph build included). Each row reports
+its max |difference| from the reference and the share of queries whose top-10 and top-100 nodes,
+in order, equal the reference's. The libraries solve to 1e-8 (networkx's tol is per node, so it
+gets 1e-8 / n). igraph comes with `pip install memrag[bench]`; without it its row says so.
 
 Synonymy (--synonymy N): see `eval.bench.synonymy`. Writes results.json and results.md into --out.
 """
@@ -35,15 +37,17 @@ from eval.bench.synonymy import bench_synonymy, synonymy_markdown
 from eval.bench.system import machine_info, machine_line, round_sig
 from eval.bench.tables import markdown_table
 from graphs.csr import CSRGraph
-from graphs.ppr import PersonalizedPageRank
+from graphs.ppr import DEFAULT_TOL, PersonalizedPageRank
 
 logger = logging.getLogger(__name__)
 
 TOL = 1e-8
 PPR_COLUMNS = (
     "size", "edges", "method", "setup_s", "queries", "p50_ms", "p95_ms", "p50_vs_memrag",
-    "max_abs_diff", "note",
+    "max_abs_diff", "top10_same", "top100_same", "note",
 )  # fmt: skip
+#: Cut-offs at which a row's ranking is compared with the reference's.
+TOP_KS = (10, 100)
 
 
 def random_graph(n: int, edges_per_node: int, seed: int) -> CSRGraph:
@@ -147,7 +151,7 @@ def bench_ppr(n: int, args: PPRBenchOptions) -> list[dict[str, Any]]:
     logger.info("ppr: graph of %d nodes built in %.1f s", n, time.perf_counter() - start)
     resets = random_resets(n, args.queries, args.seed)
     start = time.perf_counter()
-    ppr = PersonalizedPageRank(graph)
+    ppr = PersonalizedPageRank(graph, precision="float64")
     setup = {"memrag": time.perf_counter() - start}
     runners: dict[str, Runner] = {"memrag": lambda r: ppr.run(r, args.damping, tol=TOL)}
     if args.loose_tol:
@@ -155,6 +159,11 @@ def bench_ppr(n: int, args: PPRBenchOptions) -> list[dict[str, Any]]:
         loose = f"memrag tol {args.loose_tol:g}"
         setup[loose] = setup["memrag"]
         runners[loose] = lambda r: ppr.run(r, args.damping, tol=args.loose_tol)
+    start = time.perf_counter()
+    fast = PersonalizedPageRank(graph)
+    default = f"memrag default ({fast.precision}, tol {DEFAULT_TOL[fast.precision]:g})"
+    setup[default] = time.perf_counter() - start
+    runners[default] = lambda r: fast.run(r, args.damping)
     igraph = _igraph(graph, args.damping)
     if igraph is not None:
         setup["igraph prpack"], runners["igraph prpack"] = igraph
@@ -165,6 +174,7 @@ def bench_ppr(n: int, args: PPRBenchOptions) -> list[dict[str, Any]]:
         found |= _timed({"networkx": run}, resets, budget)
     rows = _rows(n, graph, found, setup)
     rows[0]["note"] = f"{ppr.threads} thread(s); setup = operator precompute"
+    next(r for r in rows if r["method"] == default)["note"] = "what the graph index runs"
     if args.networkx_budget > 0 and len(found["networkx"][0]) < len(resets):
         rows[-1]["note"] = f"stopped at the {args.networkx_budget:g} s budget (build included)"
     if igraph is None:
@@ -178,14 +188,26 @@ def _rows(n: int, graph: CSRGraph, found: dict, setup: dict[str, float]) -> list
     rows = []
     for method, (seconds, results) in found.items():
         lat = latency_ms(seconds)
-        diff = max(float(np.abs(a - b).max()) for a, b in zip(results, ours, strict=False))
+        pairs = list(zip(results, ours, strict=False))
+        diff = max(float(np.abs(a - b).max()) for a, b in pairs)
+        same = {f"top{k}_same": round(top_k_same(pairs, k), 3) for k in TOP_KS}
         rows.append({
             "size": n, "edges": graph.n_edges, "method": method,
             "setup_s": round_sig(setup[method]), "queries": len(seconds), "p50_ms": lat["p50"],
             "p95_ms": lat["p95"], "p50_vs_memrag": round(lat["p50"] / our_p50, 2),
-            "max_abs_diff": None if method == "memrag" else float(f"{diff:.2e}"), "note": None,
+            "max_abs_diff": None if method == "memrag" else float(f"{diff:.2e}"), **same,
+            "note": None,
         })  # fmt: skip
     return rows
+
+
+def top_k_same(pairs: list[tuple[np.ndarray, np.ndarray]], k: int) -> float:
+    """Share of (scores, reference) pairs whose k best nodes, in order, are the same."""
+    same = [
+        np.array_equal(np.argsort(-a, kind="stable")[:k], np.argsort(-b, kind="stable")[:k])
+        for a, b in pairs
+    ]
+    return float(np.mean(same)) if same else 0.0
 
 
 def run_ppr_bench(args: PPRBenchOptions) -> str:

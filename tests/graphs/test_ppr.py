@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from graphs.csr import CSRGraph
-from graphs.ppr import PersonalizedPageRank, personalized_pagerank
+from graphs.ppr import FLOAT32_MIN_NNZ, PersonalizedPageRank, personalized_pagerank
 
 
 def random_graph(seed: int, n: int = 120, m: int = 300) -> tuple[CSRGraph, nx.Graph]:
@@ -145,3 +145,55 @@ def test_bad_parameters_raise() -> None:
     bad[1] = 0.0
     with pytest.raises(ValueError):
         ppr.run_many(bad)
+
+
+# The float32 path large graphs take (precision "auto" from FLOAT32_MIN_NNZ stored entries).
+
+
+@pytest.mark.parametrize("damping", [0.5, 0.85])
+def test_float32_equals_networkx_to_its_tolerance(damping: float) -> None:
+    graph, reference = random_graph(8)
+    ppr = PersonalizedPageRank(graph, precision="float32")
+    reset = random_reset(np.random.default_rng(8), graph.n_nodes, 6)
+    scores = ppr.run(reset, damping)
+    assert scores.dtype == np.float64
+    assert scores.sum() == pytest.approx(1.0, abs=1e-12)
+    # An L1 change below 1e-6 leaves at most ~1e-6 · d / (1 - d) to go, spread over the nodes.
+    np.testing.assert_allclose(scores, networkx_ppr(reference, reset, damping), atol=1e-5)
+
+
+def test_float32_top_k_equals_the_exact_top_k_on_a_random_graph() -> None:
+    rng = np.random.default_rng(11)
+    n, m = 50_000, 250_000
+    graph = CSRGraph.from_edges(n, rng.integers(0, n, m), rng.integers(0, n, m), rng.random(m))
+    exact = PersonalizedPageRank(graph, precision="float64")
+    fast = PersonalizedPageRank(graph, precision="float32")
+    for _ in range(5):
+        reset = np.zeros(n)
+        reset[rng.choice(n, 12, replace=False)] = rng.random(12) + 0.5
+        want = exact.run(reset, 0.5, tol=1e-12)
+        got = fast.run(reset, 0.5)
+        top = np.argsort(-want, kind="stable")[:100]
+        np.testing.assert_array_equal(np.argsort(-got, kind="stable")[:100], top)
+
+
+def test_auto_precision_follows_the_stored_entries() -> None:
+    small, _ = random_graph(0)
+    assert PersonalizedPageRank(small).precision == "float64"
+    rng = np.random.default_rng(0)
+    n = FLOAT32_MIN_NNZ // 8
+    big = CSRGraph.from_edges(n, rng.integers(0, n, 5 * n), rng.integers(0, n, 5 * n))
+    assert big.indices.shape[0] >= FLOAT32_MIN_NNZ
+    assert PersonalizedPageRank(big).precision == "float32"
+    assert PersonalizedPageRank(big, precision="float64").precision == "float64"
+
+
+def test_float32_refuses_a_tolerance_it_cannot_resolve() -> None:
+    graph, _ = random_graph(0)
+    ppr = PersonalizedPageRank(graph, precision="float32")
+    with pytest.raises(ValueError, match="precision='float64'"):
+        ppr.run(np.ones(graph.n_nodes), tol=1e-9)
+    with pytest.raises(ValueError, match="precision"):
+        PersonalizedPageRank(graph, precision="float16")  # type: ignore[arg-type]
+    rows = np.stack([np.ones(graph.n_nodes), random_reset(np.random.default_rng(0), 120, 3)])
+    np.testing.assert_allclose(ppr.run_many(rows)[1], ppr.run(rows[1]), atol=1e-12)
