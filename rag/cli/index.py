@@ -43,8 +43,8 @@ def index_command(
     kinds: Annotated[
         str | None,
         typer.Option(
-            help="Index kinds to build, comma-separated: dense, bm25, graph, tree (default: "
-            "dense,bm25; an existing index keeps its kinds)."
+            help="Index kinds to build, comma-separated: dense, bm25, graph, tree, milvus "
+            "(memrag[milvus]) (default: dense,bm25; an existing index keeps its kinds)."
         ),
     ] = None,
     graph: Annotated[
