@@ -62,6 +62,25 @@ class FuseOutput(_Output):
     hits: Ranked = Field(default_factory=list)
 
 
+class RerankMove(BaseModel):
+    """One scored hit of a rerank: its score and its rank before and after (1-based)."""
+
+    passage_id: str
+    score: float
+    before: int
+    after: int
+
+
+class RerankOutput(_Output):
+    """A rerank step: what scored, how many hits, the new ranking and each scored hit's move."""
+
+    type: Literal["rerank"] = "rerank"
+    scorer: str
+    top_n: int
+    hits: Ranked = Field(default_factory=list)
+    moves: list[RerankMove] = Field(default_factory=list)
+
+
 class GroupOutput(_Output):
     """A group records nothing of its own: its steps are its children."""
 
@@ -144,6 +163,7 @@ class OtherOutput(_Output):
 StepOutput = Annotated[
     RetrieveOutput
     | FuseOutput
+    | RerankOutput
     | GroupOutput
     | CluesOutput
     | RoundOutput

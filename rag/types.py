@@ -146,8 +146,28 @@ class FusionReason(_Reason):
         return "RRF: " + ", ".join(f"{shorten(name)} #{rank}" for name, rank in ranks)
 
 
+class RerankReason(_Reason):
+    """A rerank step's judgement: the relevance score, the rank change and the earlier reason."""
+
+    type: Literal["rerank"] = "rerank"
+    scorer: str = Field(description="What scored it, e.g. llm:qwen2.5-0.5b or sentence.")
+    relevance: float | None = Field(None, description="Its score; None below the scored top.")
+    before: int = Field(description="1-based rank in the list that was reranked.")
+    after: int = Field(description="1-based rank after reranking.")
+    details: dict[str, float] = Field(
+        default_factory=dict, description="The scorer's parts, e.g. p_yes and p_no."
+    )
+    source: HitReason | None = Field(None, description="Why the earlier list held it.")
+
+    def describe(self) -> str:
+        """E.g. 'rerank llm:qwen2.5-0.5b 0.913: #7 → #1'."""
+        if self.relevance is None:
+            return f"not reranked (below the scored top): #{self.before} → #{self.after}"
+        return f"rerank {self.scorer} {self.relevance:.3f}: #{self.before} → #{self.after}"
+
+
 HitReason = Annotated[
-    DenseReason | BM25Reason | GraphReason | TreeReason | FusionReason,
+    DenseReason | BM25Reason | GraphReason | TreeReason | FusionReason | RerankReason,
     Field(discriminator="type"),
 ]
 
@@ -214,3 +234,4 @@ class Answer(BaseModel):
 
 
 FusionReason.model_rebuild()
+RerankReason.model_rebuild()

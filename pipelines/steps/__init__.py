@@ -6,6 +6,7 @@ from pipelines.steps.fuse import FuseStep
 from pipelines.steps.generate import GenerateStep
 from pipelines.steps.group import GroupStep
 from pipelines.steps.iterate import IterateStep
+from pipelines.steps.rerank import RerankStep
 from pipelines.steps.retrieve import RetrieveStep
 from pipelines.steps.speaker import SpeakerStep
 from pipelines.steps.turn_context import TurnContextStep
@@ -17,6 +18,7 @@ __all__ = [
     "GenerateStep",
     "GroupStep",
     "IterateStep",
+    "RerankStep",
     "RetrieveStep",
     "SpeakerStep",
     "TurnContextStep",

@@ -57,6 +57,18 @@ class LLM(ABC):
         """
         return self.chat(messages, stage=stage)
 
+    def next_token_logprobs(
+        self, messages: list[ChatMessage], *, top: int = 20, stage: str = "default"
+    ) -> LLMResponse:
+        """The reply's first-token distribution: `raw["top_logprobs"]` holds the `top` most
+        likely [token, log-probability] pairs, best first, and `text` the likeliest token.
+
+        Backends that can read token probabilities override this; the others cannot.
+        """
+        from rag.errors import LLMError
+
+        raise LLMError(f"{type(self).__name__} ({self.model}) reports no token log-probabilities")
+
     def complete_json(
         self, prompt: str, output: JsonOutput, *, stage: str = "default"
     ) -> LLMResponse:

@@ -162,6 +162,29 @@ class LocalLlamaLLM(InProcessLLM):
         """Generate a reply constrained by `output`'s schema."""
         return self._generate(messages, output)
 
+    def next_token_logprobs(
+        self, messages: list[ChatMessage], *, top: int = 20, stage: str = "default"
+    ) -> LLMResponse:
+        """The first reply token's `top` likeliest tokens, read from the logits (no sampling)."""
+        from rag.llm.token_logprobs import chat_prompt, next_token_logprobs
+
+        with self._lock:
+            self._load()
+            try:
+                prompt = (
+                    chat_prompt(self._llama, messages)
+                    if self._style == "chat"
+                    else render_completion(messages)
+                )
+                pairs, prompt_tokens = next_token_logprobs(self._llama, prompt, top)
+            except (ValueError, RuntimeError) as exc:
+                raise LLMError(f"GGUF model {self.model!r}: scoring failed: {exc}") from exc
+        return LLMResponse(
+            text=pairs[0][0] if pairs else "",
+            prompt_tokens=prompt_tokens,
+            raw={"top_logprobs": [list(p) for p in pairs], "style": self._style},
+        )
+
     def _generate(self, messages: list[ChatMessage], output: JsonOutput | None) -> LLMResponse:
         """One generation under the lock; llama.cpp's errors become LLMError naming the model."""
         from llama_cpp import LlamaGrammar

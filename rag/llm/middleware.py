@@ -68,8 +68,19 @@ class ManagedLLM(LLM, Closing):
         """chat() asking the backend for JSON of `output`'s shape; cached apart from plain calls."""
         return self._call(messages, stage, output)
 
+    def next_token_logprobs(
+        self, messages: list[ChatMessage], *, top: int = 20, stage: str = "default"
+    ) -> LLMResponse:
+        """The backend's first-token log-probabilities, behind the same cache, retries and
+        metrics as a reply (cached apart from replies)."""
+        return self._call(messages, stage, None, top_logprobs=top)
+
     def _call(
-        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+        self,
+        messages: list[ChatMessage],
+        stage: str,
+        output: JsonOutput | None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         """Cache lookup, then the backend call with retries, then cache store.
 
@@ -83,7 +94,9 @@ class ManagedLLM(LLM, Closing):
                 self.model,
                 messages,
                 self.params,
-                output.key if output else None,
+                output.key
+                if output
+                else (f"top_logprobs:{top_logprobs}" if top_logprobs else None),
                 endpoint=self.endpoint,
             )
             hit = self._cache.get(key)
@@ -92,13 +105,17 @@ class ManagedLLM(LLM, Closing):
                 record_usage(cached=1)
                 return hit
         response = call_with_retry(
-            lambda: self._limited_call(messages, stage, output),
+            lambda: self._limited_call(messages, stage, output, top_logprobs),
             max_retries=self.max_retries,
             where=self.where,
             backoff_s=self.backoff_s,
             backoff_max_s=self.backoff_max_s,
         )
-        problem = shape_problem(response, output)
+        problem = (
+            shape_problem(response, output)
+            if top_logprobs is None
+            else (None if response.raw.get("top_logprobs") else "no token log-probabilities")
+        )
         if problem is not None:
             logger.warning("%s (%s): %s; not cached", self.where, stage, problem)
             response.raw[INVALID] = problem
@@ -107,19 +124,29 @@ class ManagedLLM(LLM, Closing):
         return response
 
     def _limited_call(
-        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+        self,
+        messages: list[ChatMessage],
+        stage: str,
+        output: JsonOutput | None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         """One attempt, holding a slot only while the backend works (not while backing off)."""
         with self._slots:
-            return self._measured_call(messages, stage, output)
+            return self._measured_call(messages, stage, output, top_logprobs)
 
     def _measured_call(
-        self, messages: list[ChatMessage], stage: str, output: JsonOutput | None
+        self,
+        messages: list[ChatMessage],
+        stage: str,
+        output: JsonOutput | None,
+        top_logprobs: int | None = None,
     ) -> LLMResponse:
         """One backend request, timed and counted."""
         start = time.perf_counter()
         try:
-            if output is None:
+            if top_logprobs is not None:
+                response = self.backend.next_token_logprobs(messages, top=top_logprobs, stage=stage)
+            elif output is None:
                 response = self.backend.chat(messages, stage=stage)
             else:
                 response = self.backend.chat_json(messages, output, stage=stage)

@@ -129,6 +129,25 @@ class OpenAICompatibleLLM(LLM):
             response.raw["structured"] = variant
             return response
 
+    def next_token_logprobs(
+        self, messages: list[ChatMessage], *, top: int = 20, stage: str = "default"
+    ) -> LLMResponse:
+        """One token of reply with `logprobs` and `top_logprobs`, read as the server reports it."""
+        # max_tokens rides in extra_body: the client would put llm.max_tokens over a plain one.
+        extra = {"logprobs": True, "top_logprobs": top, "extra_body": {"max_tokens": 1}}
+        raw = self._send(messages, extra).raw
+        response = self._to_response(raw)
+        choice = raw.choices[0]
+        content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+        if not content:
+            raise self._malformed("no logprobs in the reply (does the server support them?)")
+        first = content[0]
+        pairs = [[str(t.token), float(t.logprob)] for t in (first.top_logprobs or [])]
+        if not pairs:
+            pairs = [[str(first.token), float(first.logprob)]]
+        response.raw["top_logprobs"] = pairs
+        return response
+
     def _send(
         self, messages: list[ChatMessage], extra: dict[str, Any], variant: str | None = None
     ) -> Any:

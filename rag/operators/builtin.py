@@ -24,6 +24,7 @@ define_role(
     "filter the facts matched to a query (hipporag2)",
     aliases={"on": "llm", "off": "keep_all"},
 )
+define_role("reranker", "best_sentence", "score the top hits of a ranking (rerank)")
 
 
 def _llm(inputs: BuildInputs) -> Any:
@@ -177,6 +178,29 @@ def _feedback_drafter(inputs: BuildInputs) -> Any:
     from rag.operators.clues import OfflineClueDrafters
 
     return OfflineClueDrafters(_embedder(inputs))
+
+
+@register(
+    "reranker",
+    "llm",
+    "LLMRelevanceScorer: P(yes) from the first reply token's log-probabilities",
+    needs_llm=True,
+)
+def _llm_reranker(inputs: BuildInputs) -> Any:
+    from rag.operators.rerank import LLMRelevanceScorer
+
+    return LLMRelevanceScorer(_llm(inputs))
+
+
+@register(
+    "reranker",
+    "best_sentence",
+    "BestSentenceScorer: the extractive reader's best-sentence score (no model reads)",
+)
+def _best_sentence_reranker(inputs: BuildInputs) -> Any:
+    from rag.operators.rerank import BestSentenceScorer
+
+    return BestSentenceScorer(_embedder(inputs))
 
 
 @register(

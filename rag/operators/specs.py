@@ -20,6 +20,7 @@ SummarizerSpec = Annotated[str, AfterValidator(partial(check_spec, "summarizer")
 NavigatorSpec = Annotated[str, AfterValidator(partial(check_spec, "navigator"))]
 ReasonerSpec = Annotated[str, AfterValidator(partial(check_spec, "reasoner"))]
 DrafterSpec = Annotated[str, AfterValidator(partial(check_spec, "drafter"))]
+RerankerSpec = Annotated[str, AfterValidator(partial(check_spec, "reranker"))]
 RecognitionSpec = Annotated[str, AfterValidator(partial(check_spec, "recognition"))]
 
 

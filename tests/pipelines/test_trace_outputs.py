@@ -22,6 +22,8 @@ from rag.trace_outputs import (
     GroupOutput,
     IterateOutput,
     OtherOutput,
+    RerankMove,
+    RerankOutput,
     RetrieveOutput,
     RoundOutput,
     StepOutput,
@@ -34,6 +36,7 @@ from rag.types import (
     GraphReason,
     Hit,
     HitReason,
+    RerankReason,
     TraceEvent,
     TreeReason,
 )
@@ -56,6 +59,12 @@ OUTPUTS: list[StepOutput] = [
     RoundOutput(round=1, query="Jane Roe born", thought="Jane Roe born", top=["b"], new=["b"]),
     IterateOutput(rounds=[["a"], ["a", "b"]], thoughts=["Jane Roe born"], stop_reason="answer"),
     GenerateOutput(answer="Lisbon", citations=["b"]),
+    RerankOutput(
+        scorer="llm:qwen2.5-0.5b",
+        top_n=2,
+        hits=[("b", 0.9), ("a", 0.2)],
+        moves=[RerankMove(passage_id="b", score=0.9, before=2, after=1)],
+    ),
     OtherOutput(),
 ]
 
@@ -160,6 +169,17 @@ def test_an_old_trace_line_reads_into_typed_outputs(tmp_path: Path) -> None:
         (GraphReason(method="hipporag2", dense=0.5, fallback="no seeds"), "hipporag2: dense"),
         (TreeReason(path=["r", "a"], layer=1), "tree layer 1 via r › a"),
         (FusionReason(ranks={"dense": 2, "bm25": 1}), "RRF: bm25 #1, dense #2"),
+        (
+            RerankReason(
+                scorer="llm:qwen2.5-0.5b",
+                relevance=0.9126,
+                before=7,
+                after=1,
+                source=FusionReason(ranks={"dense": 7}),
+            ),
+            "rerank llm:qwen2.5-0.5b 0.913: #7 → #1",
+        ),
+        (RerankReason(scorer="best_sentence", before=12, after=12), "not reranked"),
     ],
 )
 def test_every_hit_reason_describes_itself(reason: HitReason, text: str) -> None:

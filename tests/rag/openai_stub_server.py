@@ -18,6 +18,23 @@ BAD_GATEWAY_PAGE = (
 #: The most bytes a trickling handler sends, whatever else happens.
 _TRICKLE_MAX = 2000
 Replier = Callable[[list[dict[str, Any]]], str]
+#: Scripts the first reply token's likeliest tokens: [(token, natural-log probability)], best first.
+LogprobScript = Callable[[list[dict[str, Any]]], list[tuple[str, float]]]
+
+
+def token_logprobs(top: list[tuple[str, float]], count: int) -> dict[str, Any]:
+    """A choice's `logprobs` as OpenAI writes it: one content entry with its top_logprobs."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    first = top[0]
+    return {
+        "content": [
+            {**entry(*first), "top_logprobs": [entry(t, lp) for t, lp in top[:count]]},
+        ],
+        "refusal": None,
+    }
 
 
 def echo_reply(messages: list[dict[str, Any]]) -> str:
@@ -48,14 +65,17 @@ class StubOpenAIServer:
         trickle_s: float = 0.2,
         huge_bytes: int = 5_000_000,
         announce_length: bool = True,
+        logprobs: LogprobScript | None = None,
     ) -> None:
         """Serve in `mode`, answering HTTP 500 to the first `fail_first` requests.
 
         `reply` scripts the assistant's text from the request's messages; the default echoes.
         Mode "trickle" sends the headers, then the body a byte every `trickle_s` seconds;
         "huge" sends a completion whose text makes the body `huge_bytes` long (without a
-        Content-Length header unless `announce_length`).
+        Content-Length header unless `announce_length`). `logprobs` scripts the first token's
+        distribution a request with `logprobs: true` gets (its top one is the reply's text).
         """
+        self.logprobs = logprobs
         self.mode: Mode = mode
         self.reply: Replier = reply or echo_reply
         self.fail_first = fail_first
@@ -108,6 +128,10 @@ class StubOpenAIServer:
         if self.mode in ("garbage", "garbage_html"):
             return 200, b"<html>this is not json"
         reply = self.reply(body.get("messages", []))
+        top = None
+        if body.get("logprobs") and self.logprobs is not None:
+            top = self.logprobs(body.get("messages", []))
+            reply = top[0][0]
         if self.mode == "huge":
             reply = "x" * self.huge_bytes
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
@@ -126,7 +150,10 @@ class StubOpenAIServer:
             payload["choices"] = []
         elif self.mode in ("ok", "trickle", "huge"):
             message = {"role": "assistant", "content": reply}
-            payload["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
+            choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": "stop"}
+            if top is not None:
+                choice["logprobs"] = token_logprobs(top, int(body.get("top_logprobs") or 1))
+            payload["choices"] = [choice]
         return 200, json.dumps(payload).encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -35,6 +35,7 @@ ROLES = {
     "reasoner": ("LLMReasoner", "bridge", "BridgeReasoner"),
     "drafter": ("LLMClueDrafter", "feedback", "OfflineClueDrafters"),
     "recognition": ("LLMRecognition", "keep_all", "KeepAllFacts"),
+    "reranker": ("LLMRelevanceScorer", "best_sentence", "BestSentenceScorer"),
 }
 
 
