@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rag.errors import InputError
-from rag.ingest import SourceFile, chunk_documents, discover_sources, read_source
+from indexers.engine.stages import Parsed, parse_sources
+from rag.ingest import SourceFile, discover_sources
 from rag.manifest import Manifest
 from rag.settings import Settings
 from rag.store import PassageStore
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
+
+#: Reads and chunks files, yielding one Parsed per file in the order given.
+Parse = Callable[[list[SourceFile]], Iterable[Parsed]]
 
 
 @dataclass
@@ -32,8 +35,12 @@ class BuildReport:
     sources_read: int = 0
     sources_unchanged: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Work found done in the caches: embeddings and extractions a resumed build reused.
+    cached: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     seconds: float = 0.0
+    #: The engine that ran the batch stages (local or ray).
+    engine: str = "local"
 
 
 def resolved_roots(paths: Sequence[str | Path]) -> list[Path]:
@@ -54,12 +61,16 @@ def read_changed(
     settings: Settings,
     report: BuildReport,
     rechunk: bool = False,
+    parse: Parse | None = None,
 ) -> tuple[list[Passage], set[str]]:
     """Drop vanished or changed sources, read and chunk new or changed ones (all, to rechunk).
 
     A source is vanished only when it lies under a root this run names: indexing another
-    folder into an index adds to it.
+    folder into an index adds to it. `parse` reads and chunks the files to read (in order);
+    the default does it in this process.
     """
+    if parse is None:
+        parse = partial(parse_sources, chunking=settings.chunking)
     current = {s.path: s for s in sources}
     unreadable = [Path(p) for p in report.skipped]
     removed: set[str] = set()
@@ -74,25 +85,22 @@ def read_changed(
     known = store.sources()
     to_read = [s for s in sources if known.get(s.path) != s.sha256]
     report.sources_unchanged = len(sources) - len(to_read)
-    for src in tqdm(
-        to_read, desc="read", unit="file", disable=not settings.show_progress or not to_read
+    parsed = parse(to_read) if to_read else iter(())
+    for done in tqdm(
+        parsed,
+        total=len(to_read),
+        desc="read",
+        unit="file",
+        disable=not settings.show_progress or not to_read,
     ):
-        start = time.perf_counter()
-        try:
-            docs = read_source(src)
-            report.stage_seconds["read"] += time.perf_counter() - start
-            start = time.perf_counter()
-            passages = chunk_documents(docs, settings.chunking)
-            report.stage_seconds["chunk"] += time.perf_counter() - start
-        except InputError as exc:
-            _skip_file(report, src, str(exc))
+        src = done.source
+        if done.problem is not None:
+            _skip_file(report, src, done.problem)
             continue
-        except (ValueError, RecursionError, OSError) as exc:
-            # One malformed file must not abort the build: skipped like any unreadable file.
-            _skip_file(report, src, f"{src.path}: cannot read ({type(exc).__name__}: {exc})")
-            continue
-        new_ids = set(store.put_source(src.path, src.sha256, passages))
-        fresh.extend(p for p in passages if p.id in new_ids)
+        report.stage_seconds["read"] += done.read_s
+        report.stage_seconds["chunk"] += done.chunk_s
+        new_ids = set(store.put_source(src.path, src.sha256, done.passages))
+        fresh.extend(p for p in done.passages if p.id in new_ids)
         report.sources_read += 1
     return fresh, removed - {p.id for p in fresh}
 

@@ -6,59 +6,36 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from indexers.base import Index
 from indexers.build_inputs import BuildReport, read_changed, run_scope
+from indexers.build_manifest import (
+    finished_manifest,
+    nothing_read,
+    previous_manifest,
+    rebuild_kinds,
+)
 from indexers.context import BuildContext
 from indexers.disk_full import WriteGuard
+from indexers.engine import Engine, make_engine
 from indexers.index_dir import rebuild_hint
 from indexers.lock import writer_lock
-from indexers.registry import (
-    DEFAULT_KINDS,
-    INDEX_KINDS,
-    check_settings,
-    index_kind,
-    kind_settings,
-)
-from rag.atomic import recover, replace_directory
+from indexers.registry import DEFAULT_KINDS, check_settings, index_kind, kind_settings
+from rag.atomic import replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.errors import IndexFormatError, InputError
 from rag.ingest import SourceFile, discover_sources
 from rag.ingest.chunking import passage_recipe
-from rag.manifest import MANIFEST, EmbedderInfo, Manifest, read_manifest, write_manifest
+from rag.manifest import MANIFEST, Manifest, write_manifest
 from rag.settings import Settings
 from rag.store import PassageStore
 from rag.types import Passage
-from rag.version import memrag_version
 
 logger = logging.getLogger(__name__)
-
-
-def _previous(out: Path, rebuild: bool = False) -> Manifest | None:
-    """The manifest of the index already at `out` (None to rebuild), refusing anything else."""
-    recover(out)
-    if not out.exists():
-        return None
-    if rebuild and ((out / MANIFEST).exists() or (out / PassageStore.FILENAME).exists()):
-        return None
-    if (out / MANIFEST).exists():
-        return read_manifest(out)
-    if out.is_dir() and not any(out.iterdir()):
-        return None
-    raise IndexFormatError(f"{out}: exists and is not a memrag index; choose another --out")
-
-
-def recorded_sources(out: Path) -> list[str]:
-    """The source files an index dir was built from (for a rebuild without named paths)."""
-    try:
-        return sorted(read_manifest(out).sources)
-    except IndexFormatError as exc:
-        raise IndexFormatError(f"{exc}; name the files or folders to rebuild from") from None
 
 
 def _open_previous(
@@ -115,26 +92,6 @@ def _checked_sources(
     return discover_sources(paths, skipped, exclude=[out]), skipped
 
 
-def _rebuild_kinds(out: Path, kinds: Sequence[str]) -> list[str]:
-    """The kinds a rebuild makes: those asked for plus those the damaged index had.
-
-    The manifest says which, and so do the kinds' folders in the dir: a damaged manifest may
-    read yet name too few (its `indexes` lost), so a kind with a folder is rebuilt either way.
-    """
-    folders = [kind for kind in INDEX_KINDS if (out / kind).is_dir()]
-    try:
-        listed = read_manifest(out).indexes
-        problem = "its manifest does not list every kind it holds"
-    except IndexFormatError as exc:
-        listed, problem = [], str(exc)
-    unlisted = [kind for kind in folders if kind not in listed and kind not in kinds]
-    if unlisted:
-        logger.warning(
-            "%s; rebuilding the kinds its folders hold too: %s", problem, ", ".join(unlisted)
-        )
-    return list(dict.fromkeys([*listed, *folders, *kinds]))
-
-
 def build_index(
     paths: Sequence[str | Path],
     out: str | Path,
@@ -143,6 +100,7 @@ def build_index(
     *,
     wait_s: float = 0.0,
     rebuild: bool = False,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Index `paths` into `out`, updating an existing index in place of a full rebuild.
 
@@ -152,12 +110,15 @@ def build_index(
     cache makes the next run resume where the killed one stopped. One writer at a time: a
     second build of the same `out` waits up to `wait_s` seconds, then fails with IndexBusyError.
     `rebuild` ignores what `out` holds (a damaged index) and builds it anew, swapped in the same
-    way; the embedding cache makes that cheap.
+    way; the embedding cache makes that cheap. `engine` runs the batch stages (default: the
+    one `[engine] name` names; the Ray engine fills the caches on a cluster first).
     """
     started, out = time.perf_counter(), Path(out)
     sources, skipped = _checked_sources(paths, settings, kinds, out)
     with writer_lock(out, wait_s):
-        return _build_locked(paths, sources, skipped, out, settings, kinds, started, rebuild)
+        return _build_locked(
+            paths, sources, skipped, out, settings, kinds, started, rebuild, engine
+        )
 
 
 def ensure_built(
@@ -194,17 +155,23 @@ def _build_locked(
     kinds: Sequence[str],
     started: float,
     rebuild: bool = False,
+    engine: Engine | None = None,
 ) -> BuildReport:
-    """build_index's work, with the writer lock held."""
+    """build_index's work, with the writer lock held (an engine made here is closed here)."""
+    if engine is None:
+        with contextlib.closing(make_engine(settings)) as made:
+            return _build_locked(
+                paths, sources, skipped, out, settings, kinds, started, rebuild, made
+            )
     if rebuild and out.is_dir():
-        kinds = _rebuild_kinds(out, kinds)
-    manifest = _previous(out, rebuild)
+        kinds = rebuild_kinds(out, kinds)
+    manifest = previous_manifest(out, rebuild)
     embedder = make_embedder(settings.embedder, settings.cache_dir)
     if manifest is not None:
         manifest.check_embedder(embedder.name, embedder.dim, out)
         # An update keeps every index kind the dir already has, plus any newly asked for.
         kinds = list(dict.fromkeys([*manifest.indexes, *kinds]))
-    report = BuildReport(out=out, skipped=dict(skipped))
+    report = BuildReport(out=out, skipped=dict(skipped), engine=engine.name)
     guard = WriteGuard(out, had_index=(out / MANIFEST).exists())
     with (
         guard.guarding(),
@@ -220,10 +187,16 @@ def _build_locked(
                 settings.chunking
             )
             sources, roots = run_scope(out, manifest, paths, sources, report, rechunk)
-            fresh, removed = read_changed(sources, roots, store, settings, report, rechunk)
+            fresh, removed = read_changed(
+                sources, roots, store, settings, report, rechunk, engine.parse
+            )
             if len(store) == 0:
-                raise InputError(_nothing_read(paths, report))
-            _update_indexes(indexes, fresh, removed, store, embedder, settings, report, guard)
+                raise InputError(nothing_read(paths, report))
+            for index in indexes.values():
+                index.delete(removed)
+            todo = {kind: _todo(index, fresh, store) for kind, index in indexes.items()}
+            engine.prepare(todo, indexes, context, report)
+            _update_indexes(indexes, todo, embedder, settings, report, guard)
             for kind, index in indexes.items():
                 guard.at(f"the {kind} index ({stage / kind})")
                 index.save(stage / kind)
@@ -237,7 +210,7 @@ def _build_locked(
                 len(before - after),
             )
             report.seconds = time.perf_counter() - started
-            new_manifest = _manifest(store, embedder, settings, indexes, report)
+            new_manifest = finished_manifest(store, embedder, settings, indexes, report)
             known = manifest.roots if manifest is not None else []
             new_manifest.roots = sorted({*known, *map(str, roots)})
             unchanged = not (report.added or report.removed)
@@ -248,22 +221,22 @@ def _build_locked(
     return report
 
 
+def _todo(index: Index, fresh: list[Passage], store: PassageStore) -> list[Passage]:
+    """The passages an index lacks: the fresh ones, or every stored one for a kind new here."""
+    held = index.ids()
+    pool = fresh if len(held) + len(fresh) >= len(store) else list(store.iter_passages())
+    return [p for p in pool if p.id not in held]
+
+
 def _update_indexes(
     indexes: dict[str, Index],
-    fresh: list[Passage],
-    removed: set[str],
-    store: PassageStore,
+    todos: dict[str, list[Passage]],
     embedder: Embedder,
     settings: Settings,
     report: BuildReport,
     guard: WriteGuard,
 ) -> None:
-    """Delete removed passages everywhere and add what each index lacks, embedding once.
-
-    An index kind new to this dir receives every stored passage, not only the fresh ones.
-    """
-    for index in indexes.values():
-        index.delete(removed)
+    """Add what each index lacks (`todos`), embedding each passage once."""
     vectors: dict[str, np.ndarray] = {}
 
     def vectors_of(todo: list[Passage]) -> np.ndarray:
@@ -279,9 +252,7 @@ def _update_indexes(
         return np.stack([vectors[p.id] for p in todo])
 
     for kind, index in indexes.items():
-        held = index.ids()
-        pool = fresh if len(held) + len(fresh) >= len(store) else list(store.iter_passages())
-        todo = [p for p in pool if p.id not in held]
+        todo = todos[kind]
         if not todo:
             continue
         batch = vectors_of(todo) if index.uses_passage_vectors else None
@@ -291,55 +262,3 @@ def _update_indexes(
         for stage, seconds in index.take_stage_seconds().items():
             report.stage_seconds[stage] += seconds
         report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start
-
-
-def _nothing_read(paths: Sequence[str | Path], report: BuildReport) -> str:
-    """The error for a build that found no passage, with why the first inputs were skipped."""
-    message = f"no passages could be read from {', '.join(map(str, paths))}"
-    reasons = [
-        f"{path}: {why.removeprefix(f'{path}: ')}" for path, why in list(report.skipped.items())[:3]
-    ]
-    if reasons:
-        message += f" (skipped {len(report.skipped)}: {'; '.join(reasons)})"
-    return message
-
-
-def _manifest(
-    store: PassageStore,
-    embedder: Embedder,
-    settings: Settings,
-    indexes: dict[str, Index],
-    report: BuildReport,
-) -> Manifest:
-    """Describe the finished index."""
-    sources = store.sources()
-    return Manifest(
-        memrag_version=memrag_version(),
-        embedder=EmbedderInfo(name=embedder.name, dim=embedder.dim, variant=embedder.cache_key),
-        chunking=passage_recipe(settings.chunking),
-        llm={"provider": settings.llm.provider, "model": settings.llm.model},
-        operators=_operators(settings, indexes),
-        indexes=list(indexes),
-        counts={
-            "passages": len(store),
-            "sources": len(sources),
-            **{k: v for index in indexes.values() for k, v in index.build_counts().items()},
-        },
-        build={
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(report.seconds, 3),
-            "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
-            "added": report.added,
-            "removed": report.removed,
-            "skipped": report.skipped,
-        },
-        sources=sources,
-    )
-
-
-def _operators(settings: Settings, indexes: dict[str, Index]) -> dict[str, str]:
-    """Which operators built and read this index (LLM-backed or offline)."""
-    operators = {"reader": "llm" if settings.llm.provider != "none" else "extractive"}
-    for index in indexes.values():
-        operators.update(index.operator_names())
-    return operators

@@ -97,6 +97,24 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
 
 
+class EngineSettings(_Section):
+    """Where a build's batch stages (parse, embed, extract) and an eval's questions run."""
+
+    name: Literal["local", "ray"] = Field(
+        "local", description="local = in this process; ray = Ray Data stages (memrag[ray])."
+    )
+    address: str | None = Field(
+        None, description="Ray cluster to join (host:port, 'auto'); none starts a local one."
+    )
+    embed_actors: int = Field(1, ge=1, description="Embedding actors (each loads the model once).")
+    embed_cpus: float = Field(1.0, gt=0, description="CPUs reserved per embedding actor.")
+    embed_gpus: float = Field(0.0, ge=0, description="GPUs reserved per embedding actor.")
+    extract_actors: int = Field(1, ge=1, description="OpenIE actors (spaCy, pattern or LLM).")
+    extract_cpus: float = Field(1.0, gt=0, description="CPUs reserved per OpenIE actor.")
+    files_per_task: int = Field(8, ge=1, description="Files one parse task reads and chunks.")
+    eval_actors: int = Field(1, ge=1, description="Eval actors (each opens the index once).")
+
+
 class Settings(BaseSettings):
     """All memrag settings; saved beside every index so a build can be reproduced.
 
@@ -113,6 +131,7 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     cache_dir: Path = Field(
         default_factory=lambda: Path(os.path.expanduser("~/.cache/memrag")),
         description="Embedding and LLM caches.",

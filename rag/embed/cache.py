@@ -103,10 +103,9 @@ class CachedEmbedder(Embedder):
 
         from tqdm.auto import tqdm
 
-        # Longest first, so each model call holds texts of similar length (little padding).
-        items = sorted(missing.items(), key=lambda kv: -len(kv[1]))
+        items = _longest_first(missing)
         pending: list[tuple[str, np.ndarray]] = []
-        last_commit, size = time.monotonic(), min(_STEP, self.chunk_size)
+        last_commit, size = time.monotonic(), self.step
         with tqdm(total=len(items), desc="embed", unit="text", disable=not show_progress) as bar:
             for start in range(0, len(items), size):
                 step = items[start : start + size]
@@ -125,6 +124,37 @@ class CachedEmbedder(Embedder):
                 self._cache.set(key, np.asarray(vector, dtype=np.float32).tobytes())
         found.update(pending)
 
+    @property
+    def step(self) -> int:
+        """Texts per model call when embedding the misses."""
+        return min(_STEP, self.chunk_size)
+
+    def missing_steps(
+        self, texts: Sequence[str], planned: set[str] | None = None
+    ) -> list[list[tuple[str, str]]]:
+        """The (key, text) model calls `embed(texts)` would make, leaving out keys in `planned`.
+
+        Another process (a Ray actor) can run exactly these calls and `put` the vectors back:
+        the same texts in the same calls give the same vectors as embedding here.
+        """
+        planned = set() if planned is None else planned
+        missing: dict[str, str] = {}
+        for text in texts:
+            key = text_key(self.inner.cache_key, text)
+            if key not in missing and key not in planned and key not in self._cache:
+                missing[key] = text
+        items = _longest_first(missing)
+        return [items[i : i + self.step] for i in range(0, len(items), self.step)]
+
+    def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors computed elsewhere under their keys (from `missing_steps`)."""
+        self._commit(list(zip(keys, vectors, strict=True)), {})
+
     def close(self) -> None:
         """Close the cache's database connection."""
         self._cache.close()
+
+
+def _longest_first(missing: dict[str, str]) -> list[tuple[str, str]]:
+    """Texts longest first, so each model call holds texts of similar length (little padding)."""
+    return sorted(missing.items(), key=lambda kv: -len(kv[1]))

@@ -67,6 +67,15 @@ class CachedExtractor(Extractor, Closing):
                 bar.update(len(batch))
         return [r for r in results if r is not None]
 
+    def cached(self, passage: Passage) -> bool:
+        """Whether a passage's extraction is stored."""
+        return self._get(passage) is not None
+
+    def put(self, passage: Passage, extraction: Extraction) -> None:
+        """Store an extraction made elsewhere (a Ray actor); a failed one is not stored."""
+        if extraction.failure is None:
+            self._cache.set((self.key, passage.id), extraction.model_dump_json())
+
     def query_entities(self, text: str) -> list[str]:
         """Delegated uncached: a question costs one call and is rarely asked twice."""
         return self.inner.query_entities(text)
