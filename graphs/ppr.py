@@ -7,7 +7,7 @@ the column-normalised adjacency (`W[i, j] = w_ij / deg_j`), `p` the normalised r
 Large graphs iterate in float32 (operator values, int32 indices and iterates): a matvec reads
 half the bytes and runs ~2.5x faster, and a float32 iterate resolves an L1 change down to ~1e-7,
 so the stop is 1e-6 there (at 1M nodes, top-100 ranks equal the float64 answer's: see
-eval/bench/ppr.py and docs/scale.md). Small graphs keep float64 and 1e-8.
+eval/bench/ppr.py and docs/performance.md). Small graphs keep float64 and 1e-8.
 """
 
 from __future__ import annotations

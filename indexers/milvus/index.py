@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 #: Rows per insert or delete call: keeps each gRPC message and filter expression small.
 BATCH = 1000
+#: The most hits Milvus returns per query (its `topk` limit).
+MAX_TOP_K = 16_384
 
 
 class MilvusIndex(Index[MilvusSearch]):
@@ -147,7 +149,7 @@ class MilvusIndex(Index[MilvusSearch]):
         found = self._ensure_collection().search(
             self._name,
             data=list(queries),
-            limit=min(k, len(self._ids)),
+            limit=min(k, len(self._ids), MAX_TOP_K),
             anns_field=VECTOR_FIELD,
             search_params=(config or MilvusSearch()).params(self.settings.metric),
             output_fields=[ID_FIELD],

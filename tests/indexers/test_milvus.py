@@ -66,7 +66,9 @@ def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("needs pymilvus and milvus-lite: pip install 'memrag[milvus]'")
     port, data = _free_port(), tmp_path_factory.mktemp("milvus-server")
     command = [sys.executable, "-m", "milvus_lite.cmdline", "server", "--data-dir", str(data)]
-    server = subprocess.Popen([*command, "--port", str(port)], stderr=subprocess.PIPE)
+    # Its log goes to a file: an unread pipe would fill up and stall the server.
+    log = (tmp_path_factory.mktemp("milvus-log") / "server.log").open("wb")
+    server = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -74,12 +76,15 @@ def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if server.poll() is not None:
-                pytest.fail(f"milvus-lite server exited: {server.stderr.read()!r}")  # type: ignore[union-attr]
+                pytest.fail(f"milvus-lite server exited: {Path(log.name).read_text()}")
             time.sleep(0.1)
+        else:
+            pytest.fail(f"milvus-lite server not listening on {port} after 30 s")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
 
 
 @needs_milvus
