@@ -213,3 +213,34 @@ def test_without_the_extra_the_error_names_it(
     monkeypatch.setitem(sys.modules, "pymilvus", None)
     with pytest.raises(MissingExtraError, match=r"memrag\[milvus\]"):
         MilvusIndex(embedder, MilvusSettings())
+
+
+@needs_milvus
+def test_a_server_collection_ahead_of_the_dir_is_reported_at_load(
+    tmp_path: Path, server_uri: str, embedder: Embedder, passages: list[Passage]
+) -> None:
+    settings = Settings().with_section(
+        "milvus", uri=server_uri, collection=f"t_{uuid.uuid4().hex[:12]}"
+    )
+    index = MilvusIndex.create(BuildContext(embedder, settings))
+    index.add(passages[:4])
+    index.save(tmp_path / "milvus")
+    assert not (tmp_path / "milvus" / LITE_FOLDER).exists()
+    index.add(passages[4:])  # an update that failed before its dir was swapped in
+    with pytest.raises(IndexFormatError, match="holds 8 rows"):
+        MilvusIndex.load(tmp_path / "milvus", BuildContext(embedder, settings))
+
+
+@needs_milvus
+def test_new_milvus_settings_rebuild_the_kind(tmp_path: Path, settings: Settings) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for title, text in FACTS[:4]:
+        (docs / f"{title}.txt").write_text(text)
+    build_index([docs], tmp_path / "idx", settings, ["milvus"])
+    hnsw = settings.with_section("milvus", index_type="HNSW")
+    build_index([docs], tmp_path / "idx", hnsw, ["milvus"])
+    saved = MilvusIndex.saved_build_config(tmp_path / "idx" / "milvus")
+    assert isinstance(saved, MilvusSettings) and saved.index_type == "HNSW"
+    with open_index_dir(tmp_path / "idx", settings) as idx:
+        assert idx.indexes["milvus"].search("Eiffel Tower Paris", 1)[0].retriever == "milvus"
