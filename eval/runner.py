@@ -208,6 +208,12 @@ def run(
             for build in builds:
                 if not any(r.pending(items) for r in build.runs):
                     continue
+                if settings.engine.name == "ray":
+                    from eval.ray_questions import ask_on_ray
+
+                    where = ensure_dataset_index(ds, build.settings, build.kinds, document)
+                    ask_on_ray(where, build.settings, build.runs, items, bar, EMBED_BATCH)
+                    continue
                 with dataset_index(ds, build.settings, build.kinds, document) as idx:
                     for r in build.runs:
                         r.ask_all(idx, items, shared or idx.resources.embedder, bar)

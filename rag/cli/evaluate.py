@@ -72,6 +72,17 @@ def eval_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     llm: Annotated[str | None, typer.Option("--llm", help=LLM_FLAG_HELP)] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="local, or ray: the index built with Ray Data and the questions spread over "
+            "Ray actors that each hold it (pip install 'memrag[ray]')."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --engine ray: the cluster to join (host:port); default local."),
+    ] = None,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
     with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (QMSum and
@@ -80,7 +91,12 @@ def eval_command(
     from eval.datasets import load_dataset
     from eval.runner import run
 
-    settings = settings_with(graph__extractor=extractor, **llm_overrides(llm))
+    settings = settings_with(
+        graph__extractor=extractor,
+        engine__name=engine or ("ray" if ray_address else None),
+        engine__address=ray_address,
+        **llm_overrides(llm),
+    )
     if out:
         output_folder(out, "--out")
     ds = load_dataset(

@@ -85,13 +85,25 @@ def index_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the build report as JSON.")
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Where parsing, embedding and OpenIE run: local (this process) or ray (Ray "
+            "Data stages; pip install 'memrag[ray]')."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --engine ray: the cluster to join (host:port); default local."),
+    ] = None,
 ) -> None:
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
     passages of deleted files; a killed run leaves the previous index intact and resumes.
     With --kinds …,graph (or --graph), passages are also read into triples and linked in a
     knowledge graph; with tree, they become the leaves of summary trees. One build at a time
     per OUT; queries meanwhile see the previous index."""
-    from indexers.builder import build_index, recorded_sources
+    from indexers.build_manifest import recorded_sources
+    from indexers.builder import build_index
     from indexers.registry import DEFAULT_KINDS, parse_kinds
 
     settings = settings_with(
@@ -103,6 +115,8 @@ def index_command(
         graph__extractor=extractor,
         tree__builder=tree_builder,
         tree__scope=tree_scope,
+        engine__name=engine or ("ray" if ray_address else None),
+        engine__address=ray_address,
     )
     wanted = parse_kinds(kinds) if kinds else list(DEFAULT_KINDS)
     if graph and "graph" not in wanted:

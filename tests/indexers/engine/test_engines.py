@@ -22,13 +22,13 @@ from rag.settings import Settings
 from tests.conftest import FACTS, SAMPLE
 
 
-def test_an_in_process_build_never_imports_ray(tmp_path: Path) -> None:
+def test_an_in_process_build_never_imports_ray(tmp_path: Path, session_cache: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys
         from indexers.builder import build_index
         from rag.settings import Settings
-        settings = Settings(cache_dir={str(tmp_path / "cache")!r}, show_progress=False)
+        settings = Settings(cache_dir={str(session_cache)!r}, show_progress=False)
         build_index([{str(SAMPLE / "eiffel_tower.md")!r}], {str(tmp_path / "idx")!r}, settings,
                     ["bm25"])
         assert "ray" not in sys.modules, "the in-process build imported ray"

@@ -4,7 +4,6 @@ a batch that fails names its file and leaves the previous index, and the rerun r
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,23 +18,20 @@ from rag.settings import Settings
 from rag.store import PassageStore
 from tests.conftest import SAMPLE
 from tests.indexers.engine.failing_stages import FAILING_FILE, FailingExtractActor
+from tests.ray_local import local_ray
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs memrag[ray] (pip install ray[data])")
 
 from indexers.engine.ray_engine import RayEngine, RayStages  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[3]
 KINDS = ["dense", "bm25", "graph", "tree"]
 
 
 @pytest.fixture(scope="module")
 def ray_runtime() -> Iterator[None]:
-    """One local Ray runtime of 2 CPUs for the module; workers can import the tests package."""
-    env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env["RAG_EMBEDDER__PRECISION"] = os.environ.get("RAG_EMBEDDER__PRECISION", "bf16")
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": env})
-    yield
-    ray.shutdown()
+    """One local Ray runtime of 2 CPUs for the module."""
+    with local_ray():
+        yield
 
 
 @pytest.fixture(scope="module")
