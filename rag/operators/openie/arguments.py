@@ -26,6 +26,8 @@ class Arguments:
     def __init__(self, doc: Any, title: str) -> None:
         """Index the passage's entities and noun chunks by token."""
         self.title = title.strip()
+        # Doc.text joins every token on each access: read it once per passage.
+        self._text: str = doc.text
         bare_title = _PARENTHETICAL.sub("", self.title)
         self._title_keys = {_key(self.title), _key(bare_title)} - {""}
         self._title_words = set(_key(self.title).split())
@@ -111,7 +113,7 @@ class Arguments:
             tokens = tokens[1:]
         if not tokens:
             return ""
-        text = tokens[0].doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)]
+        text = self._text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)]
         text = _POSSESSIVE_END.sub("", " ".join(text.split()))
         text = _EDGE_PUNCT.sub("", text)
         if not any(c.isalnum() for c in text):

@@ -26,14 +26,13 @@ def passage_facts(doc: Any, title: str) -> tuple[list[str], list[Triple]]:
     """The entities and triples of a parsed passage, its title standing in for pronouns."""
     args = Arguments(doc, title)
     triples: dict[Triple, None] = {}
-    for sent in doc.sents:
-        for token in sent:
-            if token.pos_ in ("VERB", "AUX") and token.dep_ != "aux" and token.dep_ != "auxpass":
-                triples.update((t, None) for t in verb_triples(token, args))
-            if token.dep_ == "appos":
-                triples.update((t, None) for t in apposition_triples(token, args))
-            if token.dep_ == "poss":
-                triples.update((t, None) for t in possessive_triples(token, args))
+    for token in doc:
+        if token.pos_ in ("VERB", "AUX") and token.dep_ != "aux" and token.dep_ != "auxpass":
+            triples.update((t, None) for t in verb_triples(token, args))
+        if token.dep_ == "appos":
+            triples.update((t, None) for t in apposition_triples(token, args))
+        if token.dep_ == "poss":
+            triples.update((t, None) for t in possessive_triples(token, args))
     kept = [t for t in triples if t[0] != t[2] and t[0] and t[2] and not args.is_literal(t[0])]
     entities = args.entities()
     covered = {part for t in kept for part in (t[0], t[2])}

