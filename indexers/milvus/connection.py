@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError, MissingExtraError
+from rag.errors import ConfigError, MemragError, MissingExtraError
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,13 @@ class MilvusConnection:
     def client(self) -> Any:
         """The MilvusClient, connected on first use."""
         if "client" not in self._holder:
+            from pymilvus.exceptions import MilvusException
+
             target = str(self.lite_path) if self.is_lite else self.uri
-            self._holder["client"] = _client_class()(uri=target, token=self._token)
+            try:
+                self._holder["client"] = _client_class()(uri=target, token=self._token)
+            except MilvusException as exc:
+                raise MemragError(f"{target}: cannot open Milvus ({exc.message})") from exc
         return self._holder["client"]
 
     def close_engine(self) -> None:

@@ -205,14 +205,16 @@ class MilvusIndex(Index[MilvusSearch]):
         try:
             config = json.loads((directory / "config.json").read_text())
             ids = json.loads((directory / "passage_ids.json").read_text())
-        except (OSError, ValueError) as exc:
+            dim = config.pop("dim")
+            settings = MilvusSettings.model_validate(config)
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            # ValueError covers JSON and pydantic errors; KeyError and AttributeError a config
+            # that is not the mapping save wrote.
             raise IndexFormatError(f"{directory}: unreadable milvus index ({exc})") from exc
-        dim = config.pop("dim")
         if dim != context.embedder.dim:
             raise IndexFormatError(
                 f"{directory}: vectors have dim {dim}, embedder {context.embedder.dim}"
             )
-        settings = MilvusSettings(**config)
         lite = directory / LITE_FOLDER
         if settings.uri is None and not lite.is_dir():
             raise IndexFormatError(f"{lite}: the Milvus Lite folder is missing")

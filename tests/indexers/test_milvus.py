@@ -24,7 +24,7 @@ from indexers.milvus import MilvusIndex, MilvusSettings
 from indexers.milvus.connection import LITE_FOLDER, LITE_LOCK
 from indexers.vector import VectorIndex, VectorSettings
 from rag.embed.base import Embedder
-from rag.errors import ConfigError, IndexFormatError, MissingExtraError
+from rag.errors import ConfigError, IndexFormatError, MemragError, MissingExtraError
 from rag.settings import Settings
 from rag.types import Passage
 from tests.conftest import FACTS
@@ -244,3 +244,21 @@ def test_new_milvus_settings_rebuild_the_kind(tmp_path: Path, settings: Settings
     assert isinstance(saved, MilvusSettings) and saved.index_type == "HNSW"
     with open_index_dir(tmp_path / "idx", settings) as idx:
         assert idx.indexes["milvus"].search("Eiffel Tower Paris", 1)[0].retriever == "milvus"
+
+
+@needs_milvus
+def test_a_server_that_cannot_be_reached_is_named(embedder: Embedder) -> None:
+    uri = f"http://127.0.0.1:{_free_port()}"
+    settings = Settings().with_section("milvus", uri=uri)
+    with pytest.raises(MemragError, match=f"{uri}: cannot open Milvus"):
+        MilvusIndex.create(BuildContext(embedder, settings))
+
+
+@needs_milvus
+def test_a_damaged_config_is_an_index_format_error(
+    tmp_path: Path, embedder: Embedder, passages: list[Passage]
+) -> None:
+    _lite(embedder, passages).save(tmp_path / "milvus")
+    (tmp_path / "milvus" / "config.json").write_text('{"dim": 384, "metric": "L7"}')
+    with pytest.raises(IndexFormatError, match="unreadable milvus index"):
+        MilvusIndex.load(tmp_path / "milvus", BuildContext(embedder, Settings()))
