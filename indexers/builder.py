@@ -8,8 +8,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from indexers.base import Index
 from indexers.build_inputs import BuildReport, read_changed, run_scope
 from indexers.build_manifest import (
@@ -27,6 +25,7 @@ from indexers.registry import DEFAULT_KINDS, check_settings, index_kind, kind_se
 from rag.atomic import replace_directory
 from rag.embed import make_embedder
 from rag.embed.base import Embedder
+from rag.embed.disk_vectors import PassageVectors
 from rag.errors import IndexFormatError, InputError
 from rag.ingest import SourceFile, discover_sources
 from rag.ingest.chunking import passage_recipe
@@ -236,29 +235,27 @@ def _update_indexes(
     report: BuildReport,
     guard: WriteGuard,
 ) -> None:
-    """Add what each index lacks (`todos`), embedding each passage once."""
-    vectors: dict[str, np.ndarray] = {}
+    """Add what each index lacks (`todos`), embedding each passage once.
 
-    def vectors_of(todo: list[Passage]) -> np.ndarray:
-        missing = [p for p in todo if p.id not in vectors]
-        if missing:
-            guard.at(f"the embedding cache ({settings.cache_dir})")
+    Vectors stream to memory-mapped files (rag.embed.disk_vectors), so a large build's peak
+    memory is its indexes', not also every vector held twice.
+    """
+    with PassageVectors(embedder, settings.cache_dir) as vectors:
+        for kind, index in indexes.items():
+            todo = todos[kind]
+            if not todo:
+                continue
+            batch = None
+            if index.uses_passage_vectors:
+                guard.at(f"the embedding cache ({settings.cache_dir})")
+                start = time.perf_counter()
+                texts = [p.embedding_text for p in todo]
+                ids = [p.id for p in todo]
+                batch = vectors.of(ids, texts, show_progress=settings.show_progress)
+                report.stage_seconds["embed"] += time.perf_counter() - start
+            guard.at(f"the {kind} index (or its LLM cache in {settings.cache_dir})")
             start = time.perf_counter()
-            embedded = embedder.embed(
-                [p.embedding_text for p in missing], show_progress=settings.show_progress
-            )
-            vectors.update(zip([p.id for p in missing], embedded, strict=True))
-            report.stage_seconds["embed"] += time.perf_counter() - start
-        return np.stack([vectors[p.id] for p in todo])
-
-    for kind, index in indexes.items():
-        todo = todos[kind]
-        if not todo:
-            continue
-        batch = vectors_of(todo) if index.uses_passage_vectors else None
-        guard.at(f"the {kind} index (or its LLM cache in {settings.cache_dir})")
-        start = time.perf_counter()
-        index.add(todo, batch)
-        for stage, seconds in index.take_stage_seconds().items():
-            report.stage_seconds[stage] += seconds
-        report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start
+            index.add(todo, batch)
+            for stage, seconds in index.take_stage_seconds().items():
+                report.stage_seconds[stage] += seconds
+            report.stage_seconds[f"index:{kind}"] += time.perf_counter() - start

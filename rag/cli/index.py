@@ -39,7 +39,9 @@ def index_command(
             help="auto (bf16 where the CPU has it, else int8), fp32 (exact), bf16 or int8."
         ),
     ] = None,
-    vector_kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or ivf.")] = None,
+    vector_kind: Annotated[
+        str | None, typer.Option(help="FAISS index: auto, flat, hnsw or ivf.")
+    ] = None,
     kinds: Annotated[
         str | None,
         typer.Option(

@@ -39,6 +39,18 @@ class TestIVF(IndexConformance):
         return [{"nprobe": 1}]
 
 
+class TestIVFSQ8(IndexConformance):
+    def make_index(self, embedder: Embedder) -> Index:
+        return VectorIndex(embedder, VectorSettings(kind="ivf", ivf_storage="sq8", device="cpu"))
+
+
+class TestAutoPastFlat(IndexConformance):
+    """auto with a tiny flat threshold: every conformance corpus is built as IVF."""
+
+    def make_index(self, embedder: Embedder) -> Index:
+        return VectorIndex(embedder, VectorSettings(auto_flat_max=4, device="cpu"))
+
+
 def _context(embedder: Embedder) -> BuildContext:
     return BuildContext(embedder, Settings(show_progress=False))
 
