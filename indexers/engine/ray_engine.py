@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from indexers.engine import ray_stages
-from indexers.engine.stages import Parsed, StageError, graph_texts
+from indexers.engine.ray_support import results_of
+from indexers.engine.stages import Parsed, graph_texts
 from rag.embed.cache import CachedEmbedder
 from rag.errors import ConfigError
 from rag.ingest import SourceFile
@@ -88,7 +89,7 @@ class RayEngine:
             fn_kwargs={"chunking": chunking},
             num_cpus=1,
         )
-        done = {row["path"]: row for row in _rows(data, "parse")}
+        done = {row["path"]: row for row in results_of(data, "parse")}
         self.timings["ray:parse"] += time.perf_counter() - start
         for src in sources:
             row = done[src.path]
@@ -111,18 +112,26 @@ class RayEngine:
             )
         planned: set[str] = set()
         wanted: set[str] = set()
+        steps: list[list[tuple[str, str]]] = []
+        held: set[str] = set()
         for kind, index in indexes.items():
-            # The model calls the writer's own embedding of each kind's passages would make.
-            texts = [p.embedding_text for p in todo[kind]] if index.uses_passage_vectors else []
-            wanted.update(texts)
-            self._embed(embedder, embedder.missing_steps(texts, planned), todo[kind], planned)
+            if index.uses_passage_vectors:
+                # As the writer: each passage embedded once, for the first kind that needs it.
+                fresh = [p for p in todo[kind] if p.id not in held]
+                held.update(p.id for p in fresh)
+                texts = [p.embedding_text for p in fresh]
+                wanted.update(texts)
+                steps += _writer_calls(embedder, texts, planned)
         report.cached["embeddings"] = len(wanted) - len(planned)
+        passages = [p for kind in indexes for p in todo[kind]]
+        self._embed(embedder, steps, passages, "ray:embed")
         graph = indexes.get("graph")
         if graph is not None and todo["graph"]:
             extractions = self._extract(graph, list(todo["graph"]), context, report)
-            if extractions is not None:
-                texts = graph_texts(todo["graph"], extractions)
-                self._embed(embedder, embedder.missing_steps(texts, planned), [], planned)
+            texts = graph_texts(todo["graph"], extractions)
+            # The graph's add embeds its new entity and fact texts in one embedder call.
+            steps = embedder.missing_steps(texts, planned)
+            self._embed(embedder, steps, [], "ray:embed-graph")
         for stage, seconds in self.timings.items():
             report.stage_seconds[stage] += seconds
         self.timings.clear()
@@ -132,7 +141,7 @@ class RayEngine:
         embedder: CachedEmbedder,
         steps: list[list[tuple[str, str]]],
         passages: Sequence[Passage],
-        planned: set[str],
+        stage: str,
     ) -> None:
         """Run the model calls on the embedding actors, storing each one's vectors on arrival."""
         if not steps:
@@ -155,23 +164,23 @@ class RayEngine:
             num_cpus=engine.embed_cpus,
             num_gpus=engine.embed_gpus,
         )
-        for row in _rows(data, "embed"):
+        for row in results_of(data, "embed"):
             keys = list(row["keys"])
             vectors = np.frombuffer(row["blob"], dtype=np.float32).reshape(len(keys), -1)
             embedder.put(keys, vectors)
-            planned.update(keys)
-        self.timings["ray:embed"] += time.perf_counter() - start
+        self.timings[stage] += time.perf_counter() - start
 
     def _extract(
         self, graph: Index, passages: list[Passage], context: BuildContext, report: BuildReport
-    ) -> list[Extraction] | None:
+    ) -> list[Extraction]:
         """Extract the graph's passages on actors; the writer's extractor is then served them."""
         from indexers.registry import kind_settings
 
         spec = str(getattr(kind_settings(type(graph), context.settings), "extractor", "auto"))
         extractor = context.operator("openie", spec)
         if extractor.name not in RAY_EXTRACTORS:
-            return None
+            # A lookup in a HippoRAG OpenIE file: read here, only its texts go to the actors.
+            return list(extractor.extract(passages))
         start, engine = time.perf_counter(), self.settings.engine
         cached = isinstance(extractor, CachedExtractor)
         pending = [p for p in passages if not (cached and extractor.cached(p))]
@@ -191,7 +200,7 @@ class RayEngine:
                 num_cpus=engine.extract_cpus,
             )
             by_id = {p.id: p for p in pending}
-            for row in _rows(data, "extract"):
+            for row in results_of(data, "extract"):
                 for item in json.loads(row["extractions"]):
                     extraction = Extraction.model_validate(item)
                     known[extraction.passage_id] = extraction
@@ -220,37 +229,16 @@ class RayEngine:
         self._ray, self._owned = None, False
 
 
-def _rows(data: Any, stage: str) -> Iterator[dict[str, Any]]:
-    """A dataset's rows; a failed batch raises its StageError, naming the batch's files."""
-    try:
-        yield from data.iter_rows()
-    except Exception as exc:
-        raise StageError(_stage_message(exc) or _first_line(stage, exc)) from None
+def _writer_calls(
+    embedder: CachedEmbedder, texts: list[str], planned: set[str]
+) -> list[list[tuple[str, str]]]:
+    """The model calls the writer makes for one kind's passages (it embeds them in blocks of
+    `disk_vectors.BATCH` texts), leaving out keys in `planned`, which then holds theirs too."""
+    from rag.embed.disk_vectors import BATCH
 
-
-def _stage_message(exc: BaseException) -> str | None:
-    """The message of the StageError a worker raised, found in a Ray error's chain or text.
-
-    Ray hands a worker's exception back wrapped (RayTaskError, UserCodeException); depending on
-    the version the original survives as a cause or only in the worker's traceback text.
-    """
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, StageError) and current.args:
-            return str(current.args[0])
-        todo += [current.__cause__, current.__context__, getattr(current, "cause", None)]
-    marker = f"{StageError.__name__}: "
-    lines = [line for line in str(exc).splitlines() if marker in line]
-    return lines[0].split(marker, 1)[1].strip() if lines else None
-
-
-def _first_line(stage: str, exc: BaseException) -> str:
-    """A short error for a stage that failed without a StageError (a lost node, say)."""
-    text = str(exc).strip()
-    first = text.splitlines()[-1] if text else type(exc).__name__
-    return f"the {stage} stage failed on Ray ({type(exc).__name__}): {first}"
+    steps: list[list[tuple[str, str]]] = []
+    for start in range(0, len(texts), BATCH):
+        block = embedder.missing_steps(texts[start : start + BATCH], planned)
+        planned.update(key for step in block for key, _ in step)
+        steps += block
+    return steps

@@ -137,6 +137,8 @@ def index_command(
         "sources_read": report.sources_read,
         "sources_unchanged": report.sources_unchanged,
         "skipped": report.skipped,
+        "engine": report.engine,
+        "cached": report.cached,
         "seconds": round(report.seconds, 3),
         "stage_seconds": {k: round(v, 3) for k, v in report.stage_seconds.items()},
         "passages_per_second": round(report.added / report.seconds, 1) if report.seconds else None,
