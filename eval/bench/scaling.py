@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import faiss
 import numpy as np
 
 from eval.bench.isolated import run_isolated
@@ -159,8 +158,6 @@ def bench_scaling(
             logger.info("scaling: %s at %d passages done in %.0f s", kind, size, row["wall_s"])
             rows.append(row)
     hnsw = VectorSettings()
-    # memrag leaves efConstruction at FAISS's default; read it rather than assume it.
-    ef_construction = faiss.IndexHNSWFlat(dim, hnsw.hnsw_m).hnsw.efConstruction
     return {
         "dim": dim,
         "queries": queries,
@@ -168,7 +165,7 @@ def bench_scaling(
         "hnsw": {
             "m": hnsw.hnsw_m,
             "ef_search": hnsw.hnsw_ef_search,
-            "ef_construction": ef_construction,
+            "ef_construction": hnsw.hnsw_ef_construction,
         },
         "rows": rows,
     }
