@@ -81,6 +81,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         command += ["--extractor", extractor]
     if args.address:
         command += ["--engine", "ray", "--ray-address", args.address]
+    elif args.ray_local:
+        command += ["--engine", "ray"]
     env = {**os.environ, "RAG_CACHE_DIR": str(args.cache), "RAG_SHOW_PROGRESS": "false"}
     if args.embed_actors:
         env["RAG_ENGINE__EMBED_ACTORS"] = str(args.embed_actors)
@@ -121,6 +123,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     command += ["--k", "2,5", "--json"]
     if args.address:
         command += ["--engine", "ray", "--ray-address", args.address]
+    elif args.ray_local:
+        command += ["--engine", "ray"]
     env = {**os.environ, "RAG_CACHE_DIR": str(args.cache), "RAG_SHOW_PROGRESS": "false"}
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -161,6 +165,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--label", required=True)
     parser.add_argument("--address", help="Ray cluster (host:port); none = in-process")
+    parser.add_argument("--ray-local", action="store_true", help="--engine ray, a local Ray")
     parser.add_argument("--embed-actors", type=int)
     args = parser.parse_args()
     result = build(args) if args.step == "build" else evaluate(args)

@@ -20,6 +20,15 @@ if [ -z "${SKIP_LOCAL:-}" ]; then
     done
 fi
 
+# Ray started by rag itself on this machine (no cluster: a local runtime per command).
+if [ -z "${SKIP_LOCAL_RAY:-}" ]; then
+    for ds in musique-100 hotpotqa-dev-500; do
+        c=$(fresh "raylocal-$ds")
+        bench build --dataset "$DATA/$ds" --cache "$c" --label ray-local --ray-local
+        bench eval --dataset "$DATA/$ds" --cache "$c" --label ray-local --ray-local
+    done
+fi
+
 # Two nodes on one machine: a head and a second raylet joining it, one CPU each. Ray >= 2.5x
 # starts a head with token authentication: the token it writes (~/.ray/auth_token) is what the
 # second node and the drivers present, once told to (RAY_AUTH_MODE=token).
