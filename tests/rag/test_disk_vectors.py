@@ -9,7 +9,9 @@ import pytest
 
 from rag.embed.base import Embedder
 from rag.embed.disk_vectors import PassageVectors, embed_to_npy
+from rag.settings import Settings
 from rag.types import Passage
+from tests.conftest import SAMPLE
 
 
 def test_embed_to_npy_matches_embed_and_is_mapped(
@@ -54,3 +56,22 @@ def test_passage_vectors_embed_once_and_map_fresh_builds(
 def test_passage_vectors_refuse_mismatched_lengths(embedder: Embedder, tmp_path: Path) -> None:
     with PassageVectors(embedder, tmp_path) as vectors, pytest.raises(ValueError, match="2 ids"):
         vectors.of(["a", "b"], ["only one"])
+
+
+def test_a_build_hands_the_dense_index_mapped_vectors_and_cleans_up(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexers.builder import build_index
+    from indexers.vector import VectorIndex
+
+    seen: list[type] = []
+    original = VectorIndex.add
+
+    def spy(self: VectorIndex, passages: list[Passage], vectors: np.ndarray | None = None) -> None:
+        seen.append(type(vectors))
+        original(self, passages, vectors)
+
+    monkeypatch.setattr(VectorIndex, "add", spy)
+    build_index([SAMPLE], tmp_path / "idx", settings, kinds=["dense"])
+    assert seen == [np.memmap]
+    assert not list(settings.cache_dir.glob("build-vectors-*"))
