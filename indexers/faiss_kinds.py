@@ -2,9 +2,9 @@
 
 `vector.kind = auto` (the default) picks from the corpus size, using the figures of
 `eval/bench/ann.py` on 2 CPU cores (docs/scale.md): exact flat search up to
-`auto_flat_max` vectors (2.5 ms of CPU per query at 36k real vectors, 90 ms at 1M), above
-that IVF with about 4·sqrt(n) lists and nprobe 128 (recall@10 0.978 at 36k real vectors,
-0.984 at 1M real-like ones, 1.1 and 4.0 ms of CPU per query). The memory each needs, for n
+`auto_flat_max` vectors (6.3 ms of CPU per query at 69k real vectors, 90 ms at 1M), above
+that IVF with about 4·sqrt(n) lists and nprobe 128 (recall@10 0.973 at 69k real vectors,
+0.984 at 1M real-like ones; 1.6 and 4.0 ms of CPU per query). The memory each needs, for n
 vectors of dimension d (float32, 4 bytes a number):
 
 - flat: 4·d·n bytes (1.5 GB per million at d = 384), plus 8·n for the ids;
