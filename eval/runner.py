@@ -33,6 +33,7 @@ from rag.embed import make_embedder
 from rag.embed.base import Embedder
 from rag.errors import ConfigError, InputError
 from rag.manifest import MANIFEST
+from rag.operators.openie.spacy_extractor import RULES_VERSION as SPACY_RULES_VERSION
 from rag.settings import EmbedderSettings, Settings, load_settings
 from rag.version import memrag_version
 
@@ -80,6 +81,9 @@ def _index_path(
     builds = {k: kind_settings(index_kind(k), settings).model_dump() for k in sorted(kinds)}
     if any(index_kind(kind).builds_with_llm for kind in kinds):
         include["llm"] = {"provider", "model"}
+    if "graph" in kinds:
+        # A rules change re-extracts, so an index built under older rules must not be reused.
+        builds["openie_rules"] = {"spacy": SPACY_RULES_VERSION}
     key = settings.model_dump_json(include=include) + json.dumps(builds, sort_keys=True)
     settings_hash = hashlib.sha256(key.encode()).hexdigest()[:12]
     base = settings.cache_dir / "eval-indexes"

@@ -54,7 +54,7 @@ def bench_command(
     ] = "dense,bm25,hybrid",
     extractor: Annotated[
         str | None,
-        typer.Option(help="OpenIE for graph pipelines: offline, llm or cache:PATH."),
+        typer.Option(help="OpenIE for graph pipelines: offline, spacy, llm or cache:PATH."),
     ] = None,
     scaling: Annotated[
         bool,

@@ -51,7 +51,7 @@ def eval_command(
     extractor: Annotated[
         str | None,
         typer.Option(
-            help="OpenIE for graph pipelines: offline, llm or cache:PATH "
+            help="OpenIE for graph pipelines: offline, spacy, llm or cache:PATH "
             "(default: the dataset's openie*.json if present)."
         ),
     ] = None,

@@ -255,3 +255,14 @@ def test_the_questions_bar_starts_after_every_index_is_built(
     questions = events.index("bar:tiny")
     assert events.count("build") == 2
     assert all(i < questions for i, e in enumerate(events) if e == "build")
+
+
+def test_a_new_extraction_rules_version_gets_a_new_graph_index(
+    dataset: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = runner_module.load_dataset(dataset)
+    graph_before = runner_module._index_path(ds, settings, ["dense", "graph"], None)
+    dense_before = runner_module._index_path(ds, settings, ["dense"], None)
+    monkeypatch.setattr(runner_module, "SPACY_RULES_VERSION", runner_module.SPACY_RULES_VERSION + 1)
+    assert runner_module._index_path(ds, settings, ["dense", "graph"], None) != graph_before
+    assert runner_module._index_path(ds, settings, ["dense"], None) == dense_before
