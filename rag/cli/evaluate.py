@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 
 from rag.cli.commands import app, reports_errors, settings_with
+from rag.cli.options import RayAddressOption
 from rag.cli.output import console, emit_json, print_plain
 from rag.cli.paths import output_folder
 from rag.cli.safe import clean
@@ -79,10 +80,7 @@ def eval_command(
             "Ray actors that each hold it (pip install 'memrag[ray]')."
         ),
     ] = None,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(help="With --engine ray: the cluster to join (host:port); default local."),
-    ] = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Index the dataset's corpus once (cached by content and settings), answer every question
     with each pipeline, and print Recall@k, MRR, EM, F1 and latency side by side (QMSum and

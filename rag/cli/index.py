@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from rag.cli.commands import app, reports_errors, settings_with
+from rag.cli.options import RayAddressOption
 from rag.cli.output import console, emit_json, print_plain
 from rag.cli.paths import output_folder
 from rag.errors import InputError
@@ -94,10 +95,7 @@ def index_command(
             "Data stages; pip install 'memrag[ray]')."
         ),
     ] = None,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(help="With --engine ray: the cluster to join (host:port); default local."),
-    ] = None,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Index files into OUT. Re-running on the same paths reads only changed files and removes
     passages of deleted files; a killed run leaves the previous index intact and resumes.
